@@ -1,0 +1,1 @@
+"""jixiao.indicators — the versioned indicator library (the ground floor)."""

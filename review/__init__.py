@@ -1,0 +1,1 @@
+"""jixiao.review — expert review rounds, agreement between raters, Delphi studies."""

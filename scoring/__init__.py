@@ -1,0 +1,1 @@
+"""jixiao.scoring — turn targets and actuals into points, weights and grades."""
