@@ -1,0 +1,57 @@
+"""One message catalogue for every label the front doors show, Chinese first, English second.
+
+Messages live in ``data/i18n/*.yaml`` (one file per package, so a package's labels sit beside
+each other); at load they merge into one catalogue and a key defined twice is an error. A
+message is looked up by key and formatted with ``str.format`` keywords.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+
+import yaml
+
+from indicators.errors import InputError
+from indicators.resources import data_path
+
+__all__ = ["LANGUAGES", "catalogue", "t"]
+
+LANGUAGES: tuple[str, ...] = ("zh", "en")
+
+
+@cache
+def catalogue() -> Mapping[str, Mapping[str, str]]:
+    """All messages, ``{key: {"zh": ..., "en": ...}}``, merged from every catalogue file."""
+    merged: dict[str, Mapping[str, str]] = {}
+    for path in sorted(data_path("i18n").glob("*.yaml")):
+        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key, texts in entries.items():
+            if key in merged:
+                raise InputError(f"消息键 '{key}' 重复定义", f"message key '{key}' is defined twice",
+                                 file=path.name, field=key)
+            missing = [lang for lang in LANGUAGES if not (texts or {}).get(lang)]
+            if missing:
+                raise InputError(f"消息 '{key}' 缺少语言 {missing}",
+                                 f"message '{key}' lacks language(s) {missing}",
+                                 file=path.name, field=key)
+            merged[key] = dict(texts)
+    return merged
+
+
+def t(key: str, lang: str = "zh", /, **values: object) -> str:
+    """The message ``key`` in ``lang``, formatted with ``values``.
+
+    An unknown key returns the key itself, so a missing label is visible on the page rather
+    than crashing it; the catalogue test asserts every key used in the code exists.
+
+    Examples
+    --------
+    >>> t("app.title", "en")
+    'jixiao — budget performance management'
+    """
+    texts = catalogue().get(key)
+    if texts is None:
+        return key
+    text = texts.get(lang) or texts["zh"]
+    return text.format(**values) if values else text
