@@ -351,6 +351,7 @@ def inconsistent_judgments(
     top: int = 3,
     *,
     labels: Sequence[str] | None = None,
+    method: str = "eigenvector",
     ri: str = "saaty1980",
     missing: str = "harker",
 ) -> Revision:
@@ -364,8 +365,8 @@ def inconsistent_judgments(
         How many judgments to list in ``revise`` and ``ask_next``.
     labels : sequence of str, optional
         Criterion names.
-    ri, missing : str
-        As in :func:`priorities`.
+    method, ri, missing : str
+        As in :func:`priorities`; the weights of ``method`` give :math:`w_i/w_j`.
 
     Returns
     -------
@@ -389,7 +390,7 @@ def inconsistent_judgments(
     >>> rev.revise[["row", "column"]].values.tolist()
     [[1, 2]]
     """
-    res = priorities(matrix, ri=ri, missing=missing)
+    res = priorities(matrix, method=method, ri=ri, missing=missing)
     a = np.asarray(res.completed)
     if a.ndim != 2:
         raise InputError("请给出单个判断矩阵", "give one matrix, not a stack", field="matrix")
@@ -405,7 +406,8 @@ def inconsistent_judgments(
     trial = np.broadcast_to(a, (len(ki), n, n)).copy()
     trial[np.arange(len(ki)), ki, kj] = scale
     trial[np.arange(len(ki)), kj, ki] = 1.0 / scale
-    _, lam_after = perron_vector(trial) if len(ki) else (None, np.zeros(0))
+    kernel = perron_vector if method == "eigenvector" else geometric_vector
+    _, lam_after = kernel(trial) if len(ki) else (None, np.zeros(0))
     dlam, _ = _derivatives(a, ki, kj) if len(ki) else (np.zeros(0), None)
     r = float(res.ri)
     revise = pd.DataFrame(

@@ -1,0 +1,313 @@
+"""The scoring commands of the ``jixiao`` command line.
+
+``register(group)`` adds this package's commands to the front door's click group; each
+command is registered by its own ``_register_<name>`` function, so new commands are added
+beside the existing ones without touching them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from indicators.errors import InputError, JixiaoError
+from scoring.ahp import inconsistent_judgments
+from scoring.pairwise import check_pairwise
+from scoring.random_index import random_index_tables
+
+__all__ = ["read_pairwise_csv", "register"]
+
+_MISSING_MARKS = {"", "-", "—", "?", "？", "na", "nan", "缺"}
+
+
+def _decode(raw: bytes, name: str) -> str:
+    for encoding in ("utf-8-sig", "gbk"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(
+        "文件编码既不是 UTF-8 也不是 GBK", "the file is neither UTF-8 nor GBK encoded", file=name
+    )
+
+
+def _cell(text: str) -> float | None:
+    """A judgment such as '3', '0.5' or '1/3'; NaN for an empty cell; None if unreadable."""
+    t = text.strip().replace("／", "/")
+    if t.lower() in _MISSING_MARKS:
+        return float("nan")
+    try:
+        if "/" in t:
+            num, den = t.split("/", 1)
+            return float(num) / float(den)
+        return float(t)
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def read_pairwise_csv(path: str | Path) -> tuple[list[str], np.ndarray]:
+    """Read a pairwise comparison matrix from a CSV file.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV in UTF-8 or GBK. Layout: a header row (corner cell, then the n criterion
+        names) and n rows (criterion name, then n judgments). A table of numbers only is
+        also accepted (criteria named C1..Cn). Judgments may be fractions like ``1/3``;
+        an empty cell (or ``-``, ``?``) is a missing judgment.
+
+    Returns
+    -------
+    labels : list of str
+    matrix : numpy.ndarray, shape (n, n)
+        Checked and exactly reciprocal (see :func:`scoring.pairwise.check_pairwise`).
+
+    Notes
+    -----
+    Every problem raises :class:`~indicators.errors.InputError` with the file, the
+    spreadsheet row (1-based, header included) and the column name.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> f = tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, encoding="utf-8")
+    >>> _ = f.write(",A,B\\nA,1,3\\nB,1/3,1\\n"); f.close()
+    >>> labels, m = read_pairwise_csv(f.name); os.unlink(f.name)
+    >>> labels, m.round(4).tolist()
+    (['A', 'B'], [[1.0, 3.0], [0.3333, 1.0]])
+    """
+    path = Path(path)
+    name = path.name
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise InputError(
+            "无法读取文件", f"cannot read the file ({err.strerror})", file=name
+        ) from err
+    rows = [r for r in csv.reader(io.StringIO(_decode(raw, name)))]
+    while rows and not any(c.strip() for c in rows[-1]):
+        rows.pop()
+    rows = [r[: max((k + 1 for k, c in enumerate(r) if c.strip()), default=0)] for r in rows]
+    if not rows:
+        raise InputError("文件是空的", "the file is empty", file=name)
+    numeric = all(_cell(c) is not None for c in rows[0])
+    if numeric:
+        n, first, labels = len(rows[0]), 1, [f"C{k + 1}" for k in range(len(rows[0]))]
+        body = [["", *r] for r in rows]
+    else:
+        labels = [c.strip() for c in rows[0][1:]]
+        n, first, body = len(labels), 2, rows[1:]
+        if len(set(labels)) != n or any(not label for label in labels):
+            raise InputError(
+                "表头的准则名称为空或重复",
+                "criterion names in the header are empty or repeated",
+                file=name,
+                row=1,
+            )
+    if len(body) != n:
+        raise InputError(
+            f"判断矩阵应有 {n} 行判断，实际 {len(body)} 行",
+            f"expected {n} rows of judgments, found {len(body)}",
+            file=name,
+        )
+    matrix = np.empty((n, n))
+    for i, row in enumerate(body):
+        sheet_row = i + first
+        if not numeric and row[0].strip() != labels[i]:
+            raise InputError(
+                f"第 {i + 1} 行的名称 '{row[0].strip()}' 与表头 '{labels[i]}' 不一致",
+                f"row name '{row[0].strip()}' does not match header '{labels[i]}'",
+                file=name,
+                row=sheet_row,
+            )
+        cells = row[1:] + [""] * (n - len(row) + 1)
+        if len(cells) > n:
+            raise InputError(
+                f"该行多于 {n} 个判断",
+                f"the row has more than {n} judgments",
+                file=name,
+                row=sheet_row,
+            )
+        for j, text in enumerate(cells):
+            value = _cell(text)
+            if value is None:
+                raise InputError(
+                    f"无法识别的判断值 '{text.strip()}'",
+                    f"unreadable judgment '{text.strip()}'",
+                    file=name,
+                    row=sheet_row,
+                    column=labels[j],
+                )
+            matrix[i, j] = value
+    try:
+        checked = check_pairwise(matrix, labels=labels)
+    except InputError as err:
+        row = err.location.row + first - 1 if err.location.row is not None else None
+        raise InputError(err.zh, err.en, file=name, row=row, column=err.location.column) from err
+    return labels, checked
+
+
+def _report(labels: list[str], res: Any, rev: Any) -> dict[str, Any]:
+    def judgments(frame: Any, value: str) -> list[dict[str, Any]]:
+        keep = ["label_i", "label_j", value, "nearest_scale"]
+        if "cr_after" in frame:
+            keep += ["value", "cr_after"]
+        return [
+            {
+                k: (float(v) if isinstance(v, (int, float, np.floating)) else v)
+                for k, v in rec.items()
+            }
+            for rec in frame[keep].to_dict("records")
+        ]
+
+    return {
+        "labels": labels,
+        "weights": dict(zip(labels, (float(w) for w in res.weights), strict=True)),
+        "lambda_max": float(res.lambda_max),
+        "ci": float(res.ci),
+        "ri": res.ri,
+        "ri_table": res.ri_table,
+        "cr": float(res.cr),
+        "cr_threshold": res.cr_threshold,
+        "acceptable": bool(res.acceptable),
+        "method": res.method,
+        "missing": res.missing,
+        "n_missing": int(res.n_missing),
+        "note": res.note,
+        "revise": judgments(rev.revise, "consistent_value"),
+        "ask_next": judgments(rev.ask_next, "suggested"),
+    }
+
+
+def _display_width(text: str) -> int:
+    # CJK characters take two terminal columns
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _display_width(text))
+
+
+def _print_text(path: str, report: dict[str, Any]) -> None:
+    echo = click.echo
+    n = len(report["labels"])
+    echo(f"判断矩阵 matrix: {Path(path).name}（n = {n}，缺失判断 missing = {report['n_missing']}）")
+    width = max(4, *(_display_width(label) for label in report["labels"]))
+    echo(f"{_pad('准则', width)}  {'权重 weight':>12}  {'%':>7}")
+    for label, w in report["weights"].items():
+        echo(f"{_pad(label, width)}  {w:>12.4f}  {w * 100:>6.2f}%")
+    verdict = "通过 accepted" if report["acceptable"] else "未通过 rejected"
+    echo(
+        f"λmax = {report['lambda_max']:.4f}   CI = {report['ci']:.4f}   "
+        f"RI = {report['ri']:.4f} ({report['ri_table']})   CR = {report['cr']:.4f}   "
+        f"{verdict} (CR < {report['cr_threshold']:.2f})"
+    )
+    if report["note"]:
+        echo(f"注 note: {report['note']}")
+    if report["missing"]:
+        echo(
+            f"缺失判断按 {report['missing']} 补全 (missing judgments filled by {report['missing']})"
+        )
+    if report["revise"]:
+        echo("建议优先修改的判断 judgments to revise first:")
+        for r in report["revise"]:
+            echo(
+                f"  {r['label_i']} 对 {r['label_j']}: 当前 {r['value']:.4g}, 一致值 {r['consistent_value']:.4g}"
+                f" → 建议 {_fraction(r['nearest_scale'])}（修改后 CR = {r['cr_after']:.4f}）"
+            )
+    if report["ask_next"]:
+        echo("建议下一个补充的判断 missing judgment to ask next:")
+        for r in report["ask_next"]:
+            echo(
+                f"  {r['label_i']} 对 {r['label_j']}: 其余判断所示 {r['suggested']:.4g} ≈ {_fraction(r['nearest_scale'])}"
+            )
+
+
+def _fraction(value: float) -> str:
+    return f"{value:.0f}" if value >= 1 else f"1/{1 / value:.0f}"
+
+
+def _register_ahp(group: click.Group) -> None:
+    @group.command("ahp")
+    @click.argument("matrix_csv", type=click.Path(dir_okay=False))
+    @click.option(
+        "--ri",
+        "ri_table",
+        default="saaty1980",
+        show_default=True,
+        type=click.Choice(sorted(random_index_tables())),
+        help="Random-index table.",
+    )
+    @click.option(
+        "--method",
+        default="eigenvector",
+        show_default=True,
+        type=click.Choice(["eigenvector", "geometric"]),
+        help="Priority method.",
+    )
+    @click.option(
+        "--missing",
+        default="harker",
+        show_default=True,
+        type=click.Choice(["harker", "lambda_optimal"]),
+        help="How missing judgments are filled.",
+    )
+    @click.option(
+        "--top",
+        default=3,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="How many judgments to suggest.",
+    )
+    @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+    def ahp(
+        matrix_csv: str, ri_table: str, method: str, missing: str, top: int, as_json: bool
+    ) -> None:
+        """AHP priorities, λmax, CI and CR of a pairwise comparison matrix in a CSV file (层次分析法)."""
+        try:
+            labels, matrix = read_pairwise_csv(matrix_csv)
+            rev = inconsistent_judgments(
+                matrix, top, labels=labels, method=method, ri=ri_table, missing=missing
+            )
+        except JixiaoError as err:
+            raise click.ClickException(err.message()) from err
+        report = _report(labels, rev.result, rev)
+        if as_json:
+            click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        else:
+            _print_text(matrix_csv, report)
+
+
+def register(group: click.Group) -> None:
+    """Add the scoring commands (``ahp``) to the ``jixiao`` command group.
+
+    Parameters
+    ----------
+    group : click.Group
+        The front door's command group.
+
+    Returns
+    -------
+    None
+
+    Notes
+    -----
+    ``jixiao ahp MATRIX.csv [--ri TABLE] [--method eigenvector|geometric] [--json]`` prints
+    the weights with the criterion names from the CSV, λmax, CI, CR with 通过/未通过 at
+    CR < 0.10 (Saaty 1980) and the judgments to revise first.
+
+    Examples
+    --------
+    >>> cli = click.Group("jixiao")
+    >>> register(cli)
+    >>> sorted(cli.commands)
+    ['ahp']
+    """
+    _register_ahp(group)
