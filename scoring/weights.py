@@ -260,6 +260,8 @@ def entropy_weights(
     p = np.where(total > 0, norm / np.where(total > 0, total, 1.0), 1.0 / m)
     plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
     e = np.clip(-plogp.sum(axis=-2) / np.log(m), 0.0, 1.0)
+    # uniform shares give exactly e = 1; set it so rounding leaves no weight on them
+    e = np.where(np.ptp(norm, axis=-2) == 0, 1.0, e)
     d = 1.0 - e
     dsum = d.sum(axis=-1, keepdims=True)
     n = values.shape[-1]
