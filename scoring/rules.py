@@ -168,8 +168,14 @@ def _coded(values: ArrayLike, aliases: Mapping[str, Any], name: str, *, allow_mi
 
     Returns the array of distinct mapped values and the code array (-1 where missing).
     """
-    raw = np.asarray(values, dtype=object)
-    codes, uniques = pd.factorize(raw.ravel(), use_na_sentinel=True)
+    if isinstance(values, pd.Series | pd.Index | pd.api.extensions.ExtensionArray):
+        # A pandas column is factorised as it is: converting it to objects first costs more.
+        raw = np.empty(len(values), dtype=object)
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes = np.asarray(codes)
+    else:
+        raw = np.asarray(values, dtype=object)
+        codes, uniques = pd.factorize(raw.ravel(), use_na_sentinel=True)
     mapped = []
     blank = []
     for k, u in enumerate(uniques):
@@ -354,7 +360,8 @@ def score_indicators(
     quantitative = code != QUAL
     missing_target = quantitative & np.isnan(t)
     missing_actual = quantitative & np.isnan(a) & ~missing_target
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # Tiny targets overflow the ratio to inf, which clips to the right answer.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         share = a / t
         ge = np.where(t > 0, np.clip(share, 0.0, 1.0), a >= 0)
         le = np.where(t > 0, np.clip(2.0 - share, 0.0, 1.0), a <= 0)
