@@ -163,7 +163,9 @@ def _dimension_values(dimensions: ArrayLike) -> np.ndarray:
         raw = dimensions.to_numpy(dtype=object)
     elif isinstance(dimensions, list | tuple) and any(isinstance(r, list | tuple) for r in dimensions):
         # Ragged rows (indicators with fewer dimensions) are padded with None.
-        raw = pd.DataFrame([list(r) for r in dimensions]).to_numpy(dtype=object)
+        width = max(len(r) if isinstance(r, list | tuple) else 1 for r in dimensions)
+        padded = [list(r) if isinstance(r, list | tuple) else [r] for r in dimensions]
+        raw = np.asarray([r + [None] * (width - len(r)) for r in padded], dtype=object)
     else:
         raw = np.asarray(dimensions, dtype=object)
     if raw.ndim == 1:
