@@ -172,16 +172,43 @@ class LibraryDiff:
                     or self.metadata)
 
     def changed_codes(self) -> frozenset[str]:
-        """Codes of every indicator added, removed, moved, edited or reweighted."""
+        """Codes of every indicator added, removed, moved, edited or reweighted.
+
+        Returns
+        -------
+        frozenset of str
+            The codes touched by any change; version-level changes touch none.
+
+        Notes
+        -----
+        What a reviewer must look at before approving the new version.
+
+        Examples
+        --------
+        >>> LibraryDiff("x@1.0.0", "x@1.1.0").changed_codes()
+        frozenset()
+        """
         codes = {ind.code for ind in (*self.added, *self.removed)}
         codes |= {item.code for item in (*self.moved, *self.changed, *self.weights)}
         return frozenset(codes)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per change: ``change, code, name, field, old, new`` (for pages and the CLI).
+        """One row per change, for pages and the command line.
 
-        ``change`` is one of ``added``, ``removed``, ``moved``, ``changed``, ``weight``,
-        ``metadata``; enum values are shown as their text.
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``change, code, name, field, old, new``; ``change`` is one of ``added``,
+            ``removed``, ``moved`` (field ``parent``), ``changed``, ``weight``, ``metadata``.
+
+        Notes
+        -----
+        Enum values are shown as their text and mappings as dicts, as they are written in files.
+
+        Examples
+        --------
+        >>> list(LibraryDiff("x@1.0.0", "x@1.1.0").to_frame().columns)
+        ['change', 'code', 'name', 'field', 'old', 'new']
         """
         rows: list[tuple[Any, ...]] = []
         rows += [("added", ind.code, ind.name, None, None, None) for ind in self.added]
@@ -214,7 +241,22 @@ class LibraryDiff:
                 f"to {self.suggested_version}")
 
     def summary_zh(self) -> str:
-        """A headline and one line per change, in Chinese."""
+        """A headline and one line per change, in Chinese.
+
+        Returns
+        -------
+        str
+            The headline (counts and suggested version), then one line per change.
+
+        Notes
+        -----
+        Fit for a changelog entry when the version is published.
+
+        Examples
+        --------
+        >>> LibraryDiff("x@1.0.0", "x@1.1.0").summary_zh()
+        'x@1.0.0 → x@1.1.0：无变化'
+        """
         lines = [self._headline("zh")]
         lines += [f"  + 新增 {ind.code} {ind.name}" for ind in self.added]
         lines += [f"  - 删除 {ind.code} {ind.name}" for ind in self.removed]
@@ -230,7 +272,22 @@ class LibraryDiff:
         return "\n".join(lines)
 
     def summary_en(self) -> str:
-        """A headline and one line per change, in English."""
+        """A headline and one line per change, in English.
+
+        Returns
+        -------
+        str
+            The headline (counts and suggested version), then one line per change.
+
+        Notes
+        -----
+        The English twin of :meth:`summary_zh`, line for line.
+
+        Examples
+        --------
+        >>> LibraryDiff("x@1.0.0", "x@1.1.0").summary_en()
+        'x@1.0.0 → x@1.1.0: no changes'
+        """
         lines = [self._headline("en")]
         lines += [f"  + added {ind.code} {ind.name}" for ind in self.added]
         lines += [f"  - removed {ind.code} {ind.name}" for ind in self.removed]

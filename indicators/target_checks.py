@@ -20,6 +20,13 @@ _REQUIRED_FIRST_LEVELS = (("产出", "output"), ("效益", "benefit"), ("满意�
 _TARGET_FIRST_LEVELS = ("产出", "成本", "效益", "满意度")
 
 
+def _weight(value: object) -> float:
+    """A target's weight as a finite float, NaN when it is missing or not a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        return float("nan")
+    return float(value) if np.isfinite(value) else float("nan")
+
+
 def validate_target_table(
     table: TargetTable,
     library: LibraryVersion | None = None,
@@ -51,12 +58,13 @@ def validate_target_table(
     Notes
     -----
     Codes: ``empty_target_table``, ``missing_first_level`` (产出, 效益 and 满意度 must each
-    appear), ``unknown_first_level``, ``weights_not_expected_total``, ``weight_negative``,
+    appear), ``unknown_first_level``, ``weights_not_expected_total``, ``invalid_weight``, ``weight_negative``,
     ``missing_target_value``, ``missing_unit``, ``missing_target_text``, ``duplicate_code``,
     ``duplicate_indicator_name``, ``project_mismatch``, ``library_mismatch``,
     ``unknown_indicator``, ``direction_mismatch``. Targets must be 指向明确、细化量化、合理可行、
     相互匹配 (财预〔2021〕101号, 2021); the 10-point budget-execution share is the common
-    self-evaluation weighting (财预〔2020〕10号, 2020, annex).
+    self-evaluation weighting (预算执行率 10, 产出 50, 效益 30, 满意度 10; 财预〔2020〕10号,
+    2020, on 单位自评).
 
     Examples
     --------
@@ -90,7 +98,7 @@ def validate_target_table(
         if not any(text.startswith(zh_name) for text in level1):
             add("missing_first_level", "level1", f"缺少一级指标“{zh_name}指标”",
                 f"no {en_name} ({zh_name}) first-level indicator")
-    weights = np.array([t.weight for t in targets], dtype=float)
+    weights = np.array([_weight(t.weight) for t in targets], dtype=float)
     total = float(np.nansum(weights))
     if abs(total - expected_total) > tolerance:
         add("weights_not_expected_total", "weight",
@@ -108,9 +116,12 @@ def validate_target_table(
         if target.project_code != project:
             add("project_mismatch", "project_code", f"属于项目 {target.project_code}，不是本项目",
                 f"belongs to project {target.project_code}, not this one", target)
-        if is_blank(target.weight) or target.weight < 0:
-            add("weight_negative", "weight", f"权重 {target.weight} 不是非负数",
-                f"weight {target.weight} is not a non-negative number", target)
+        if np.isnan(_weight(target.weight)):
+            add("invalid_weight", "weight", f"权重 {target.weight!r} 不是数字",
+                f"weight {target.weight!r} is not a number", target)
+        elif target.weight < 0:
+            add("weight_negative", "weight", f"权重 {target.weight:g} 为负数",
+                f"weight {target.weight:g} is negative", target)
         if target.direction in _QUANTITATIVE:
             if is_blank(target.target_value) or isinstance(target.target_value, bool) \
                     or not isinstance(target.target_value, int | float | np.number):

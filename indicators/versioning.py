@@ -49,12 +49,12 @@ def _require_draft(version: LibraryVersion, action_zh: str, action_en: str) -> N
         field="status")
 
 
-def _find(version: LibraryVersion, code: str) -> Indicator:
+def _find(version: LibraryVersion, code: str, field: str = "code") -> Indicator:
     found = version.by_code.get(code)
     if found is None:
         raise NotFoundError(f"指标库版本 {version.ref} 中没有指标 {code}",
                             f"library version {version.ref} has no indicator {code}",
-                            field="code")
+                            field=field)
     return found
 
 
@@ -173,7 +173,8 @@ def add_indicator(draft: LibraryVersion, indicator: Indicator) -> LibraryVersion
     if indicator.code in draft.by_code:
         raise InputError(f"指标编码 {indicator.code} 已存在", f"code {indicator.code} already exists",
                          field=f"{indicator.code}.code")
-    expected = 1 if indicator.parent is None else _find(draft, indicator.parent).level + 1
+    expected = 1 if indicator.parent is None \
+        else _find(draft, indicator.parent, f"{indicator.code}.parent").level + 1
     if indicator.level != expected:
         raise InputError(f"指标 {indicator.code} 的层级应为 {expected}，实为 {indicator.level}",
                          f"indicator {indicator.code} must be at level {expected}, "
@@ -268,7 +269,7 @@ def move_indicator(draft: LibraryVersion, code: str, new_parent: str | None) -> 
             raise InputError(f"不能把指标 {code} 移到它自己或其下级 {new_parent} 之下",
                              f"cannot move {code} under itself or its descendant {new_parent}",
                              field=f"{code}.parent")
-        new_level = _find(draft, new_parent).level + 1
+        new_level = _find(draft, new_parent, f"{code}.parent").level + 1
     shift = new_level - node.level
     members = set(subtree)
     moving = [ind for ind in draft.indicators if ind.code in members]
@@ -389,9 +390,10 @@ def edit_indicator(draft: LibraryVersion, code: str, /, **changes: Any) -> Libra
         changes["weight"] = _checked_weight(code, changes["weight"])
     try:
         edited = replace(node, **changes)
+    except InputError as exc:
+        # The model names only the field; name the indicator too.
+        raise InputError(exc.zh, exc.en, field=f"{code}.{exc.location.field}") from exc
     except (ValueError, TypeError) as exc:
-        if isinstance(exc, InputError):
-            raise
         raise InputError(f"指标 {code} 的新取值无效：{exc}",
                          f"invalid new value for indicator {code}: {exc}",
                          field=f"{code}.{sorted(changes)[0]}") from exc

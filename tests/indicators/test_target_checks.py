@@ -103,6 +103,16 @@ def test_weight_negative():
     found = _issues(_table(X1={"weight": -10}), "weight_negative")
     assert len(found) == 1
     _assert_names(found[0], "X1", "weight")
+    assert "-10" in found[0].en
+
+
+@pytest.mark.parametrize("weight", [None, "十", float("inf"), True])
+def test_invalid_weight(weight):
+    found = _issues(_table(X1={"weight": weight}), "invalid_weight")
+    assert len(found) == 1
+    _assert_names(found[0], "X1", "weight")
+    # The other weights still count: 80 of the expected 90.
+    assert "80" in _issues(_table(X1={"weight": weight}), "weights_not_expected_total")[0].en
 
 
 @pytest.mark.parametrize("value", [None, float("nan"), "12"])

@@ -121,7 +121,7 @@ def test_add_indicator_places_it_after_its_parents_subtree():
 
 @pytest.mark.parametrize(("indicator", "error"), [
     (Indicator("A1", "重复", 2, parent="A"), InputError),
-    (Indicator("X", "孤儿", 2, parent="Z"), NotFoundError),
+    (Indicator("X", "孤儿", 2, parent="Z"), NotFoundError),  # reported on X.parent
     (Indicator("X", "层级错", 3, parent="A"), InputError),
     (Indicator("X", "第四级", 4, parent="A11"), InputError),
     (Indicator("", "无编码", 1), InputError),
@@ -188,7 +188,7 @@ def test_edit_indicator_renames_and_repoints_children():
 @pytest.mark.parametrize(("changes", "field"), [
     ({"parent": "B"}, "A11.parent"), ({"level": 2}, "A11.level"), ({"colour": "红"}, "A11.colour"),
     ({"code": "A21"}, "A11.code"), ({"name": " "}, "A11.code"),
-    ({"category": "产量"}, "A11.category"), ({"direction": "上"}, "direction"),
+    ({"category": "产量"}, "A11.category"), ({"direction": "上"}, "A11.direction"),
     ({"weight": -3}, "A11.weight"),
 ])
 def test_edit_indicator_refuses_bad_changes(changes, field):
