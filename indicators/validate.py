@@ -79,10 +79,19 @@ class _Reporter:
         return [issue for _, issue in sorted(self.found, key=lambda pair: pair[0])]
 
 
+def _text(value: Any) -> str | None:
+    if is_blank(value):
+        return None
+    # A numeric code read from a spreadsheet column with blanks arrives as 1.0; it means "1".
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def _text_column(raw: pd.Series) -> pd.Series:
     """Strings stripped of blanks; blank cells (None, NaN, whitespace) become ``None``."""
-    values = [None if is_blank(v) else str(v).strip() for v in raw.to_numpy(dtype=object)]
-    return pd.Series(values, index=raw.index, dtype=object)
+    return pd.Series([_text(v) for v in raw.to_numpy(dtype=object)], index=raw.index,
+                     dtype=object)
 
 
 def _parse_enum(raw: pd.Series, parse) -> tuple[pd.Series, np.ndarray]:
@@ -178,8 +187,9 @@ def validate_records(
     except ValueError as exc:
         raise InputError(f"未知的框架类型 '{kind}'", f"unknown framework kind '{kind}'",
                          field="kind") from exc
-    raw = pd.DataFrame.from_records([dict(r) for r in records], columns=list(_FIELDS))
-    raw.index = pd.RangeIndex(len(raw))
+    # Object columns keep each cell as given: no int-to-float upcast where a column has blanks.
+    raw = pd.DataFrame({name: pd.Series([r.get(name) for r in records], dtype=object)
+                        for name in _FIELDS}, index=pd.RangeIndex(len(records)))
     frame = pd.DataFrame({name: _text_column(raw[name])
                           for name in ("code", "name", "parent", "unit", "rule")})
     out = _Reporter(frame, rows, file, sheet, columns)

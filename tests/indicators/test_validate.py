@@ -328,6 +328,17 @@ def test_rows_read_by_pandas_report_file_sheet_row_and_column():
     assert "第 6 行" in issues[0].message("zh") and "row 6" in issues[0].message("en")
 
 
+def test_numeric_codes_from_a_spreadsheet_match_their_parents():
+    # pandas reads a numeric code column as int and a parent column with blanks as float.
+    frame = pd.DataFrame({"code": [1, 11, 12], "name": ["产出", "数量", "质量"],
+                          "level": [1, 2, 2], "parent": [None, 1, 1],
+                          "weight": [100, 60, 40], "direction": [None, "定性", "定性"]})
+    assert frame["parent"].dtype == float
+    assert validate_records(frame.to_dict("records"), "target") == []
+    found = _issues(frame.assign(parent=[None, 1, 2]).to_dict("records"), "unknown_parent")
+    assert [i.location.field for i in found] == ["12.parent"] and "'2'" in found[0].en
+
+
 def test_check_library_raises_with_every_issue():
     records = _edit(_edit(_records(), "A21", weight=-1, direction="?"), "D", unit="", weight=5)
     library = LibraryVersion("x", "1.0.0", "t", "target",
