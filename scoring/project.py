@@ -34,6 +34,8 @@ __all__ = [
 
 _TREE_COLUMNS = ("indicator", "level1", "level2", "weight", "direction", "target", "actual")
 _TOLERANCE = 1e-6
+# Largest (units × codes) key space grouped with a dense count table (8 bytes per slot).
+_DENSE_GROUPS = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,20 @@ def _score_tree(frame: pd.DataFrame, unit: str, rule_params: Mapping[str, Any],
             "rule_params": dict(scores.rule_params)}
 
 
+def _group_index(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Group number of each row and the distinct keys, ascending (like a sorted factorize).
+
+    Keys below ``size`` are counted in a dense table when it is small enough, which avoids
+    hashing a million rows; a sparse key space falls back to hashing.
+    """
+    if size <= _DENSE_GROUPS:
+        present = np.bincount(key, minlength=size) > 0
+        rank = np.cumsum(present) - 1
+        return rank[key], np.flatnonzero(present)
+    group, keys = pd.factorize(key, sort=True)
+    return group, np.asarray(keys)
+
+
 def _level_subtotals(frame: pd.DataFrame, unit: str, unit_codes: np.ndarray, unit_ids: Any,
                      pts: np.ndarray, weight: np.ndarray) -> pd.DataFrame:
     factorised = []
@@ -216,11 +232,10 @@ def _level_subtotals(frame: pd.DataFrame, unit: str, unit_codes: np.ndarray, uni
     (l1_codes, l1_ids), (l2_codes, l2_ids) = factorised
     # One set of categories for both levels keeps the code column cheap to build and to group.
     categories = l1_ids.append(l2_ids).drop_duplicates()
-    pieces: dict[str, list[np.ndarray]] = {k: [] for k in
-                                           ("unit", "level", "code", "parent", "points", "max")}
+    levels = []
     for level, codes, ids in ((1, l1_codes, l1_ids), (2, l2_codes, l2_ids)):
-        group, keys = pd.factorize(unit_codes.astype(np.int64) * len(ids) + codes)
-        keys = np.asarray(keys)
+        group, keys = _group_index(unit_codes.astype(np.int64) * len(ids) + codes,
+                                   len(unit_ids) * len(ids))
         n = len(keys)
         parent = np.full(n, -1, dtype=np.int64)
         if level == 2:
@@ -233,21 +248,29 @@ def _level_subtotals(frame: pd.DataFrame, unit: str, unit_codes: np.ndarray, uni
                 raise InputError(f"二级指标“{code}”挂在多个一级指标下",
                                  f"level-2 code {code!r} has more than one level-1 parent in the "
                                  "same unit", row=row, column="level2")
-            parent = np.where(parent >= 0, categories.get_indexer(l1_ids)[parent], -1)
-        pieces["unit"].append(keys // len(ids))
-        pieces["level"].append(np.full(n, level, dtype=np.int8))
-        pieces["code"].append(categories.get_indexer(ids)[keys % len(ids)])
-        pieces["parent"].append(parent)
-        pieces["points"].append(_group_sum(group, pts, n))
-        pieces["max"].append(_group_sum(group, weight, n))
-    joined = {k: np.concatenate(v) for k, v in pieces.items()}
+            parent = categories.get_indexer(l1_ids)[parent]
+        levels.append((level, group, keys, len(ids), categories.get_indexer(ids), parent))
+    size = sum(len(k) for _, _, k, _, _, _ in levels)
+    out = {"unit": np.empty(size, dtype=np.int64), "level": np.empty(size, dtype=np.int8),
+           "code": np.empty(size, dtype=np.int64), "parent": np.empty(size, dtype=np.int64),
+           "points": np.empty(size), "max": np.empty(size)}
+    start = 0
+    for level, group, keys, n_ids, to_category, parent in levels:
+        part = slice(start, start + len(keys))
+        out["unit"][part] = keys // n_ids
+        out["level"][part] = level
+        out["code"][part] = to_category[keys % n_ids]
+        out["parent"][part] = parent
+        out["points"][part] = _group_sum(group, pts, len(keys))
+        out["max"][part] = _group_sum(group, weight, len(keys))
+        start += len(keys)
     return pd.DataFrame({
-        unit: pd.Index(unit_ids).take(joined["unit"]),
-        "level": joined["level"],
-        "code": pd.Categorical.from_codes(joined["code"], categories=categories),
-        "parent": pd.Categorical.from_codes(joined["parent"], categories=categories),
-        "points": joined["points"],
-        "max_points": joined["max"],
+        unit: pd.Index(unit_ids).take(out["unit"]),
+        "level": out["level"],
+        "code": pd.Categorical.from_codes(out["code"], categories=categories),
+        "parent": pd.Categorical.from_codes(out["parent"], categories=categories),
+        "points": out["points"],
+        "max_points": out["max"],
     })
 
 

@@ -365,8 +365,9 @@ def score_indicators(
         share = a / t
         ge = np.where(t > 0, np.clip(share, 0.0, 1.0), a >= 0)
         le = np.where(t > 0, np.clip(2.0 - share, 0.0, 1.0), a <= 0)
-        eq = np.where(t != 0, np.clip(1.0 - np.abs(a - t) / np.abs(t), 0.0, 1.0), a <= 0)
-        over = (code == GE) & (t > 0) & (a >= trim_over * t * (1.0 - _RTOL))
+        # |a − t| / |t| is |a/t − 1|: the ratio already computed serves all three rules.
+        eq = np.where(t != 0, np.clip(1.0 - np.abs(share - 1.0), 0.0, 1.0), a <= 0)
+        over = (share >= trim_over * (1.0 - _RTOL)) & (t > 0) & (code == GE)
 
     qual_share, missing_level = _qualitative_share(
         code, w, arrays, level is not None, manual_score is not None,
