@@ -1,0 +1,1 @@
+"""Alembic environment shared by every jixiao package (see :mod:`indicators.database`)."""

@@ -1,0 +1,1 @@
+"""Migrations of the ``indicators`` tables (Alembic branch ``indicators``)."""
