@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 
 from indicators.frameworks import load_builtin
-from indicators.model import BudgetType, Direction
+from indicators.model import BudgetType, Direction, Project, Target, TargetTable
 
-__all__ = ["DEMO_FILES", "DemoCounty", "generate_demo_county", "load_demo_county", "write_demo_county"]
+__all__ = ["DEMO_FILES", "DemoCounty", "generate_demo_county", "demo_target_tables", "load_demo_county",
+           "write_demo_county"]
 
 DEMO_YEAR = 2021
 
@@ -298,6 +299,31 @@ def load_demo_county() -> DemoCounty:
                           dtype={"项目编码": str, "指标编码": str})
               for name in DEMO_FILES]
     return DemoCounty(*frames)
+
+
+def demo_target_tables(county: DemoCounty | None = None) -> list[TargetTable]:
+    """The demo county's projects with their targets, as values the store can save."""
+    county = county or load_demo_county()
+    by_project = {code: group for code, group in county.targets.groupby("项目编码", sort=False)}
+    tables = []
+    for row in county.projects.to_dict("records"):
+        project = Project(
+            code=row["项目编码"], name=row["项目名称"], department=row["主管部门"],
+            budget_type=row["预算类型"], amount=float(row["项目金额(元)"]), year=int(row["年度"]),
+            is_new=bool(row["是否新增"]),
+            previous_amount=None if pd.isna(row["上年金额(元)"]) else float(row["上年金额(元)"]),
+            years_running=int(row["延续年数"]), is_key=bool(row["是否重点项目"]),
+            township="" if pd.isna(row["乡镇"]) else str(row["乡镇"]),
+        )
+        targets = tuple(
+            Target(project_code=project.code, indicator_code=t.指标编码, name=t.三级指标,
+                   level1=t.一级指标, level2=t.二级指标, direction=t.指标方向,
+                   weight=float(t.权重), target_value=None if pd.isna(t.指标值) else float(t.指标值),
+                   unit="" if pd.isna(t.计量单位) else str(t.计量单位), library_ref=t.指标库版本)
+            for t in by_project.get(project.code, county.targets.iloc[:0]).itertuples(index=False)
+        )
+        tables.append(TargetTable(project, targets))
+    return tables
 
 
 def _main() -> None:

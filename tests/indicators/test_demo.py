@@ -64,3 +64,13 @@ def test_requests_include_new_and_continuing_projects(county):
     assert county.requests["是否新增"].sum() == 25
     continuing = county.requests[~county.requests["是否新增"]]
     assert (continuing["上年金额(元)"] > 0).all()
+
+
+def test_demo_target_tables_carry_every_project_and_target(county):
+    from indicators.demo import demo_target_tables
+
+    tables = demo_target_tables(county)
+    assert len(tables) == len(county.projects)
+    assert sum(len(t.targets) for t in tables) == len(county.targets)
+    assert sum(t.project.is_key for t in tables) == 15
+    assert all(abs(sum(x.weight for x in t.targets) - 90) < 1e-9 for t in tables)
