@@ -386,9 +386,9 @@ def inconsistent_judgments(
 
     Examples
     --------
-    >>> rev = inconsistent_judgments([[1, 3, 1/3], [1/3, 1, 3], [3, 1/3, 1]], top=1)
+    >>> rev = inconsistent_judgments([[1, 2, 4], [1/2, 1, 1/2], [1/4, 2, 1]], top=1)
     >>> rev.revise[["row", "column"]].values.tolist()
-    [[1, 2]]
+    [[2, 3]]
     """
     res = priorities(matrix, method=method, ri=ri, missing=missing)
     a = np.asarray(res.completed)

@@ -99,56 +99,64 @@ def check_pairwise(
         prefix, i, j = _where(stack, flat, n)
         raise InputError(prefix + zh, prefix + en, row=i, column=name(j), field="matrix")
 
-    bad = np.isinf(a) | (a <= 0)
-    if bad.any():
-        flat = int(np.flatnonzero(bad)[0])
-        v = a.reshape(-1)[flat]
-        _, i, j = _where(stack, flat, n)
-        fail(
-            f"判断值 a[{i},{j}] = {v:g} 必须是正的有限数",
-            f"judgment a[{i},{j}] = {v:g} must be a positive finite number",
-            flat,
-        )
-    eye = np.eye(n, dtype=bool)
-    diag_bad = eye & ~np.isclose(a, 1.0)
+    valid = (a > 0) & (a < np.inf)
+    if not valid.all():
+        bad = ~valid & ~np.isnan(a)
+        if bad.any():
+            flat = int(np.flatnonzero(bad)[0])
+            v = a.reshape(-1)[flat]
+            _, i, j = _where(stack, flat, n)
+            fail(
+                f"判断值 a[{i},{j}] = {v:g} 必须是正的有限数",
+                f"judgment a[{i},{j}] = {v:g} must be a positive finite number",
+                flat,
+            )
+    idx = np.arange(n)
+    diag = a[..., idx, idx]
+    diag_bad = ~(np.abs(diag - 1.0) <= 1e-9)
     if diag_bad.any():
-        flat = int(np.flatnonzero(np.broadcast_to(diag_bad, a.shape))[0])
-        _, i, _ = _where(stack, flat, n)
-        v = a.reshape(-1)[flat]
+        pos = np.unravel_index(int(np.flatnonzero(diag_bad)[0]), diag.shape)
+        i = int(pos[-1])
+        flat = int(np.ravel_multi_index((*pos[:-1], i, i), a.shape))
         fail(
-            f"对角线元素 a[{i},{i}] = {v:g} 必须为 1",
-            f"diagonal entry a[{i},{i}] = {v:g} must be 1",
+            f"对角线元素 a[{i + 1},{i + 1}] = {diag[pos]:g} 必须为 1",
+            f"diagonal entry a[{i + 1},{i + 1}] = {diag[pos]:g} must be 1",
             flat,
         )
-    at = np.swapaxes(a, -1, -2)
-    a = np.where(np.isnan(a), 1.0 / at, a)
-    at = np.swapaxes(a, -1, -2)
-    product = a * at
-    upper = np.triu(np.ones((n, n), dtype=bool), 1)
-    off = upper & ~np.isnan(product) & (np.abs(product - 1.0) > reciprocal_rtol)
+    # work on the pairs above the diagonal; the lower triangle only holds reciprocals
+    iu, ju = np.triu_indices(n, 1)
+    flat_a = a.reshape(*stack, n * n)
+    up, low = flat_a[..., iu * n + ju], flat_a[..., ju * n + iu]
+    if np.isnan(up).any() or np.isnan(low).any():
+        up, low = np.where(np.isnan(up), 1.0 / low, up), np.where(np.isnan(low), 1.0 / up, low)
+    off = np.abs(up * low - 1.0) > reciprocal_rtol
     if off.any():
-        flat = int(np.flatnonzero(np.broadcast_to(off, a.shape))[0])
-        _, i, j = _where(stack, flat, n)
-        vij, vji = a.reshape(-1)[flat], at.reshape(-1)[flat]
+        pos = np.unravel_index(int(np.flatnonzero(off)[0]), off.shape)
+        i, j = int(iu[pos[-1]]), int(ju[pos[-1]])
+        flat = int(np.ravel_multi_index((*pos[:-1], i, j), a.shape))
         fail(
-            f"a[{i},{j}] = {vij:g} 与 a[{j},{i}] = {vji:g} 不互为倒数",
-            f"a[{i},{j}] = {vij:g} and a[{j},{i}] = {vji:g} are not reciprocal",
+            f"a[{i + 1},{j + 1}] = {up[pos]:g} 与 a[{j + 1},{i + 1}] = {low[pos]:g} 不互为倒数",
+            f"a[{i + 1},{j + 1}] = {up[pos]:g} and a[{j + 1},{i + 1}] = {low[pos]:g} are not reciprocal",
             flat,
         )
     # reconcile typed pairs such as 3 and 0.33 into an exactly reciprocal pair
-    a = np.sqrt(a / at)
+    g = np.sqrt(up / low)
     if enforce_scale:
-        ratio = a[..., None] / SAATY_SCALE
-        on_scale = np.isnan(a) | (np.abs(ratio - 1.0) <= reciprocal_rtol).any(axis=-1)
+        ratio = g[..., None] / SAATY_SCALE
+        on_scale = np.isnan(g) | (np.abs(ratio - 1.0) <= reciprocal_rtol).any(axis=-1)
         if not on_scale.all():
-            flat = int(np.flatnonzero(~on_scale)[0])
-            _, i, j = _where(stack, flat, n)
-            v = a.reshape(-1)[flat]
+            pos = np.unravel_index(int(np.flatnonzero(~on_scale)[0]), on_scale.shape)
+            i, j = int(iu[pos[-1]]), int(ju[pos[-1]])
+            flat = int(np.ravel_multi_index((*pos[:-1], i, j), a.shape))
             fail(
-                f"判断值 a[{i},{j}] = {v:g} 不在 1-9 标度上",
-                f"judgment a[{i},{j}] = {v:g} is not on the 1-9 scale",
+                f"判断值 a[{i + 1},{j + 1}] = {g[pos]:g} 不在 1-9 标度上",
+                f"judgment a[{i + 1},{j + 1}] = {g[pos]:g} is not on the 1-9 scale",
                 flat,
             )
+    out = np.ones((*stack, n * n))
+    out[..., iu * n + ju] = g
+    out[..., ju * n + iu] = 1.0 / g
+    a = out.reshape(a.shape)
     return a
 
 
@@ -213,22 +221,27 @@ def perron_vector(
     ([0.5714, 0.2857, 0.1429], 3.0)
     """
     a = np.asarray(a, dtype=float)
-    b = a / a.sum(axis=(-1, -2), keepdims=True)
-    w = b.sum(axis=-1)
-    w = w / w.sum(axis=-1, keepdims=True)
+    # row sums through matmul: numpy reduces short last axes far more slowly
+    ones = np.ones(a.shape[-1])
+    rows = a @ ones
+    total = rows @ ones
+    b = a / total[..., None, None]
+    w = rows / total[..., None]
     for _ in range(max_squarings):
         b = b @ b
-        b = b / b.sum(axis=(-1, -2), keepdims=True)
-        new = b.sum(axis=-1)
-        new = new / new.sum(axis=-1, keepdims=True)
+        rows = b @ ones
+        total = rows @ ones
+        # rescale so that powers neither overflow nor underflow
+        b /= total[..., None, None]
+        new = rows / total[..., None]
         done = np.abs(new - w).max() <= tol if new.size else True
         w = new
         if done:
             break
     for _ in range(2):
-        aw = np.einsum("...ij,...j->...i", a, w)
-        w = aw / aw.sum(axis=-1, keepdims=True)
-    lam = np.einsum("...ij,...j->...i", a, w).sum(axis=-1)
+        aw = (a @ w[..., None])[..., 0]
+        w = aw / (aw @ ones)[..., None]
+    lam = (a @ w[..., None])[..., 0] @ ones
     return w, lam
 
 
