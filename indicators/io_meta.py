@@ -239,10 +239,10 @@ def merge_meta(sheet_fields: Mapping[str, Any], overrides: Mapping[str, Any], lo
     for name in REQUIRED_META:
         if fields.get(name) in (None, ""):
             where_zh = (f"请在“{sheet}”工作表中填写，或在导入时指定" if sheet
-                        else "CSV 文件不含版本信息，请在导入时指定（或使用含“版本信息”工作表的 Excel）")
+                        else f"文件中没有“{META_SHEET}”工作表（CSV 文件无法包含），请在导入时指定")
             where_en = (f"fill it in sheet '{sheet}' or pass it as a keyword argument" if sheet
-                        else "a CSV file carries no metadata: pass it as a keyword argument (or "
-                        "use an Excel file with a '版本信息' sheet)")
+                        else f"the file has no '{META_SHEET}' sheet (a CSV file cannot carry "
+                        "one): pass it as a keyword argument")
             log.add("missing_metadata", f"缺少指标库信息 '{name}'（{_META_LABELS[name]}）：{where_zh}",
                     f"missing library field '{name}': {where_en}", sheet=sheet, field=name)
     return {k: v for k, v in fields.items() if v is not None or k in _OPTIONAL_TEXT_META}

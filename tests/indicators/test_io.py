@@ -137,7 +137,8 @@ def test_csv_cannot_carry_metadata_so_it_is_asked_for(tmp_path):
     exc = error_of(lambda: read_library(path))
     fields = sorted(i.location.field for i in exc.issues)
     assert fields == ["framework_id", "kind", "title", "version"]
-    assert_both_languages(exc, "CSV 文件不含版本信息", "a CSV file carries no metadata", "lib.csv")
+    assert_both_languages(exc, "文件中没有“版本信息”工作表", "the file has no '版本信息' sheet",
+                          "lib.csv")
 
 
 def test_keyword_metadata_overrides_the_sheet(tmp_path):
