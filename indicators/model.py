@@ -140,6 +140,19 @@ def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(value or {}))
 
 
+def _enum(cls: type[StrEnum], value: Any, field_name: str) -> Any:
+    """Coerce text to an enum member, with a bilingual error listing the allowed values."""
+    if isinstance(value, cls):
+        return value
+    try:
+        return cls(str(value).strip())
+    except ValueError:
+        allowed = "、".join(member.value for member in cls)
+        raise InputError(f"'{value}' 不是有效的取值，应为 {allowed} 之一",
+                         f"'{value}' is not a valid value; expected one of {allowed}",
+                         field=field_name) from None
+
+
 @dataclass(frozen=True)
 class Indicator:
     """One node of an indicator tree (一级, 二级 or 三级 indicator).
@@ -163,7 +176,8 @@ class Indicator:
     checkpoints: str = ""
     data_source: str = ""
     rule: str = ""
-    rule_params: Mapping[str, Any] = field(default_factory=dict)
+    # Left out of the hash (a mapping cannot be hashed); equality still compares it.
+    rule_params: Mapping[str, Any] = field(default_factory=dict, hash=False)
     weight: float | None = None
     source_document: str = ""
     valid_from: int | None = None
@@ -174,10 +188,11 @@ class Indicator:
         object.__setattr__(self, "rule_params", _frozen_mapping(self.rule_params))
         if self.direction is not None and not isinstance(self.direction, Direction):
             object.__setattr__(self, "direction", Direction.parse(self.direction))
-        if self.category is not None and not isinstance(self.category, Category):
-            object.__setattr__(self, "category", Category(self.category))
-        if self.value_basis is not None and not isinstance(self.value_basis, ValueBasis):
-            object.__setattr__(self, "value_basis", ValueBasis(self.value_basis))
+        if self.category is not None:
+            object.__setattr__(self, "category", _enum(Category, self.category, "category"))
+        if self.value_basis is not None:
+            object.__setattr__(self, "value_basis",
+                               _enum(ValueBasis, self.value_basis, "value_basis"))
 
     @property
     def is_quantitative(self) -> bool:
@@ -234,10 +249,8 @@ class LibraryVersion:
         object.__setattr__(self, "indicators", tuple(self.indicators))
         object.__setattr__(self, "source_documents", tuple(self.source_documents))
         object.__setattr__(self, "changelog", tuple(self.changelog))
-        if not isinstance(self.kind, FrameworkKind):
-            object.__setattr__(self, "kind", FrameworkKind(self.kind))
-        if not isinstance(self.status, Status):
-            object.__setattr__(self, "status", Status(self.status))
+        object.__setattr__(self, "kind", _enum(FrameworkKind, self.kind, "kind"))
+        object.__setattr__(self, "status", _enum(Status, self.status, "status"))
 
     @property
     def ref(self) -> str:
@@ -316,17 +329,23 @@ class LibraryVersion:
                     raise InputError(f"第 {number} 个指标缺少 '{required}'",
                                      f"indicator {number} is missing '{required}'",
                                      file=file, field=f"indicators[{number}].{required}")
+            values = {**raw, "code": str(raw["code"]), "level": int(raw["level"])}
+            # Spreadsheets and YAML give numbers where text is meant, and text where numbers are.
+            if raw.get("parent") is not None:
+                values["parent"] = str(raw["parent"])
             try:
-                indicators.append(Indicator(**{**raw, "code": str(raw["code"]),
-                                               "level": int(raw["level"])}))
+                if raw.get("weight") is not None:
+                    values["weight"] = float(raw["weight"])
+                indicators.append(Indicator(**values))
             except (ValueError, TypeError) as exc:
                 raise InputError(f"第 {number} 个指标（{raw.get('code')}）取值无效：{exc}",
                                  f"indicator {number} ({raw.get('code')}) has an invalid value: {exc}",
                                  file=file, field=f"indicators[{number}]") from exc
-        published_at = data.get("published_at")
-        if isinstance(published_at, str):
-            published_at = datetime.fromisoformat(published_at)
         try:
+            published_at = data.get("published_at")
+            if isinstance(published_at, str):
+                published_at = datetime.fromisoformat(published_at)
+            year = data.get("effective_year")
             return cls(
                 framework_id=str(data["framework_id"]),
                 version=str(data["version"]),
@@ -335,7 +354,7 @@ class LibraryVersion:
                 indicators=tuple(indicators),
                 status=Status(data.get("status") or "draft"),
                 region=str(data.get("region") or "national"),
-                effective_year=data.get("effective_year"),
+                effective_year=None if year in (None, "") else int(year),
                 source_documents=tuple(data.get("source_documents") or ()),
                 changelog=tuple(ChangelogEntry(**entry) for entry in data.get("changelog") or ()),
                 based_on=data.get("based_on"),
@@ -381,8 +400,7 @@ class Project:
     township: str = ""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.budget_type, BudgetType):
-            object.__setattr__(self, "budget_type", BudgetType(self.budget_type))
+        object.__setattr__(self, "budget_type", _enum(BudgetType, self.budget_type, "budget_type"))
 
 
 @dataclass(frozen=True)
