@@ -175,12 +175,15 @@ def _score_tree(frame: pd.DataFrame, unit: str, rule_params: Mapping[str, Any],
     n_units = len(unit_ids)
     weight = frame["weight"].to_numpy(dtype=float)
     pts = scores.points
+    subtotals, subtotal_unit = _level_subtotals(frame, unit, unit_codes, unit_ids, pts, weight)
+    # Unit totals are the sums of their 一级 subtotals: a few groups per unit, not every row.
+    first = subtotals["level"].to_numpy() == 1
+    first_unit = subtotal_unit[first]
     sums = {
-        "points": _group_sum(unit_codes, pts, n_units),
-        "max_points": _group_sum(unit_codes, weight, n_units),
-        "n_missing": np.bincount(unit_codes, weights=scores.missing, minlength=n_units).astype(int),
-        "n_over": np.bincount(unit_codes, weights=scores.over_achievement,
-                              minlength=n_units).astype(int),
+        "points": _group_sum(first_unit, subtotals["points"].to_numpy()[first], n_units),
+        "max_points": _group_sum(first_unit, subtotals["max_points"].to_numpy()[first], n_units),
+        "n_missing": np.bincount(unit_codes[scores.missing], minlength=n_units),
+        "n_over": np.bincount(unit_codes[scores.over_achievement], minlength=n_units),
     }
     if total_weight is not None:
         off = np.abs(sums["max_points"] + extra_weight - total_weight) > _TOLERANCE
@@ -191,7 +194,6 @@ def _score_tree(frame: pd.DataFrame, unit: str, rule_params: Mapping[str, Any],
                 f"weights of these {unit}s do not add up to {total_weight:g}: {', '.join(bad)}",
                 field="weight",
             )
-    subtotals = _level_subtotals(frame, unit, unit_codes, unit_ids, pts, weight)
     if framework_weights is not None:
         _check_framework(subtotals, unit, framework_weights)
     indicators = frame.copy(deep=False)
@@ -220,7 +222,8 @@ def _group_index(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _level_subtotals(frame: pd.DataFrame, unit: str, unit_codes: np.ndarray, unit_ids: Any,
-                     pts: np.ndarray, weight: np.ndarray) -> pd.DataFrame:
+                     pts: np.ndarray, weight: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Subtotals per (unit, 一级) and (unit, 二级), and the unit number of each subtotal row."""
     factorised = []
     for level, column in ((1, "level1"), (2, "level2")):
         codes, ids = pd.factorize(frame[column], use_na_sentinel=True)
@@ -271,7 +274,7 @@ def _level_subtotals(frame: pd.DataFrame, unit: str, unit_codes: np.ndarray, uni
         "parent": pd.Categorical.from_codes(out["parent"], categories=categories),
         "points": out["points"],
         "max_points": out["max"],
-    })
+    }), out["unit"]
 
 
 def _check_framework(subtotals: pd.DataFrame, unit: str, weights: Mapping[str, float]) -> None:

@@ -373,21 +373,21 @@ def score_indicators(
         code, w, arrays, level is not None, manual_score is not None,
         level_values if level is not None else None, bands, defaults,
     )
-    factor = np.select([code == GE, code == LE, code == EQ], [ge, le, eq], default=qual_share)
+    # Direction codes are 0..3 in the order of the rule arrays: one pass picks the right rule.
+    factor = np.choose(code, [ge, le, eq, qual_share])
     missing = missing_target | missing_actual | missing_level
     factor = np.where(missing, 0.0, factor)
     factor = np.where(over, factor * (1.0 - trim_penalty), factor)
     pts = w * factor
 
-    reason = np.select(
-        [missing_actual, missing_target, missing_level, over],
-        [_MISSING_ACTUAL, _MISSING_TARGET, _MISSING_LEVEL, _OVER], default=_OK,
-    ).astype(np.int8)
+    # The four conditions exclude one another, so their codes can simply be added.
+    reason = (missing_actual * np.int8(_MISSING_ACTUAL) + missing_target * np.int8(_MISSING_TARGET)
+              + missing_level * np.int8(_MISSING_LEVEL) + over * np.int8(_OVER)).astype(np.int8)
     return IndicatorScores(
         points=_readonly(np.asarray(pts, dtype=float)),
         missing=_readonly(np.asarray(missing, dtype=bool)),
         over_achievement=_readonly(np.asarray(over, dtype=bool)),
-        reason_code=_readonly(reason),
+        reason_code=_readonly(np.asarray(reason)),
         direction_code=_readonly(np.array(code, dtype=np.int8)),
         rule_params={
             "trim_over": float(trim_over),
