@@ -257,9 +257,12 @@ def kendall_w(ratings: Any, *, ties: bool = True, missing: str = "drop_items") -
     )
 
 
-def _categories(ratings: Any) -> int:
-    values = as_ratings(ratings, numeric=False)
-    return int(pd.unique(pd.Series(values[pd.notna(values)], dtype=object)).size)
+def _categories(ratings: Any, scale: str) -> int:
+    if scale == "nominal":
+        labels = as_ratings(ratings, numeric=False)
+        return int(pd.unique(pd.Series(labels[pd.notna(labels)], dtype=object)).size)
+    values = as_ratings(ratings)
+    return int(np.unique(values[~np.isnan(values)]).size)
 
 
 def _bands(bands: Mapping[str, str | BandTable] | None) -> dict[str, BandTable]:
@@ -355,7 +358,7 @@ def agreement_report(
          lambda: gwet_ac(ratings, weights=gwet_weights, confidence=confidence)),
         ("Percent agreement", None, lambda: percent_agreement(ratings, confidence=confidence)),
     ]
-    n_categories = _categories(ratings)
+    n_categories = _categories(ratings, scale)
     rows = []
     flagged = [(job, False) for job in jobs] + [(job, True) for job in categorical]
     for (name, family, compute), is_categorical in flagged:

@@ -70,6 +70,9 @@ def _anova(values: np.ndarray) -> _Anova:
     Items are absorbed first; the rater effects then solve the k × k reduced normal equations
     by a pseudo-inverse of known rank, so a disconnected design lowers the rank, never fails.
     """
+    if np.isinf(values).any():
+        i, j = map(int, np.argwhere(np.isinf(values))[0])
+        raise InputError("评分不能是无穷大", "a rating is infinite", row=i + 1, column=str(j + 1))
     present = ~np.isnan(values)
     w = present.astype(float)
     # Row and column sums as matrix-vector products: much faster than axis sums on wide data.
@@ -152,7 +155,8 @@ def _ratio(num: float, den: float) -> float:
         return float(np.float64(num) / np.float64(den))
 
 
-def _consistency_bounds(f: float, df1: float, df2: float, c: float, alpha: float) -> tuple:
+def _consistency_bounds(f: float, df1: float, df2: float, c: float,
+                        alpha: float) -> tuple[float, float]:
     """Exact F-based bounds of sigma2_a / (sigma2_a + sigma2_e), Shrout & Fleiss (1979) Table 3."""
     if np.isinf(f):
         return 1.0, 1.0
@@ -161,13 +165,13 @@ def _consistency_bounds(f: float, df1: float, df2: float, c: float, alpha: float
     return (f_low - 1) / (f_low + c - 1), (f_high - 1) / (f_high + c - 1)
 
 
-def _agreement_bounds(a: _Anova, rho: float, alpha: float) -> tuple:
+def _agreement_bounds(a: _Anova, rho: float, alpha: float) -> tuple[float, float]:
     """McGraw & Wong (1996) / Fleiss & Shrout (1978) bounds for ICC(2,1), Satterthwaite df.
 
     Written with the expected-mean-square coefficients c_items and c_raters, so that on a
     complete table (c_items = k, c_raters = n) it is exactly the published formula.
     """
-    if a.ms_error == 0:
+    if not rho < 1:  # no rater and no error variance: agreement is perfect
         return 1.0, 1.0
     if not np.isfinite(a.ms_raters):
         return np.nan, np.nan

@@ -261,6 +261,9 @@ def krippendorff_alpha(
                          field="confidence")
     table = as_ratings(ratings, numeric=level != "nominal", min_items=1)
     present = pd.notna(table) if level == "nominal" else ~np.isnan(table)
+    if level != "nominal" and np.isinf(table).any():
+        i, j = map(int, np.argwhere(np.isinf(table))[0])
+        raise InputError("评分不能是无穷大", "a rating is infinite", row=i + 1, column=str(j + 1))
     per_unit = present.sum(axis=1)
     pairable = per_unit >= 2
     if not pairable.any():

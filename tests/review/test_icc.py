@@ -179,6 +179,16 @@ def test_perfect_agreement_gives_one():
     assert r.ci_low == r.ci_high == 1.0
 
 
+def test_raters_differing_only_by_a_constant():
+    # No error at all: consistency is perfect, and absolute agreement is the item variance
+    # over item plus rater variance, var(0..5) = 3.5 and var(0, 1, 3) = 7/3: 3.5 / (3.5 + 7/3).
+    x = np.arange(6.0)[:, None] + np.array([0.0, 1.0, 3.0])
+    r2, r3 = icc(x, "ICC(2,1)"), icc(x, "ICC(3,1)")
+    assert r3.value == pytest.approx(1.0)
+    assert r2.value == pytest.approx(3.5 / (3.5 + 7 / 3))
+    assert r2.ci_low < r2.value < r2.ci_high
+
+
 class TestInvalidInput:
     def test_unknown_form(self):
         with pytest.raises(InputError) as err:
@@ -196,6 +206,13 @@ class TestInvalidInput:
         with pytest.raises(InputError) as err:
             icc(table)
         assert (err.value.location.row, err.value.location.column) == (3, "B")
+
+    def test_infinite_rating_names_its_place(self):
+        x = SHROUT_FLEISS.copy()
+        x[4, 2] = np.inf
+        with pytest.raises(InputError) as err:
+            icc(x)
+        assert (err.value.location.row, err.value.location.column) == (5, "3")
 
     def test_no_item_rated_twice(self):
         x = np.full((4, 3), np.nan)

@@ -166,6 +166,13 @@ class TestInvalidInput:
         with pytest.raises(InputError):
             krippendorff_alpha(values)
 
+    def test_infinite_rating(self):
+        values = OBSERVERS.T.copy()
+        values[3, 1] = -np.inf
+        with pytest.raises(InputError) as err:
+            krippendorff_alpha(values, bootstrap=0)
+        assert err.value.location.row == 4
+
     def test_no_variation(self):
         with pytest.raises(InputError):
             krippendorff_alpha(np.ones((4, 3)))
