@@ -27,6 +27,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
 from alembic.util.exc import CommandError
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
@@ -46,6 +47,7 @@ __all__ = [
     "ensure_schema",
     "get_engine",
     "head_revisions",
+    "pending_revisions",
     "upgrade",
 ]
 
@@ -383,12 +385,62 @@ def upgrade(
                                            {"key": _PG_MIGRATION_LOCK})
                     config.attributes["connection"] = connection
                     command.upgrade(config, revision)
-    except CommandError as exc:
-        raise ConflictError(
-            f"数据库迁移失败（数据库可能由更新版本的 jixiao 创建）：{exc}",
-            f"database migration failed (the database may come from a newer jixiao): {exc}",
-        ) from exc
+    except (CommandError, RevisionError) as exc:
+        raise _unknown_revision(exc) from exc
     return current_revisions(engine)
+
+
+def _unknown_revision(exc: Exception) -> ConflictError:
+    return ConflictError(
+        f"数据库迁移失败（数据库可能由更新版本的 jixiao 创建）：{exc}",
+        f"database migration failed (the database may come from a newer jixiao): {exc}")
+
+
+def pending_revisions(engine: Engine, *, packages: Sequence[str] = MIGRATION_PACKAGES,
+                      ) -> tuple[str, ...]:
+    """The branch heads a database has not reached yet; empty when its schema is current.
+
+    Parameters
+    ----------
+    engine
+        The database.
+    packages
+        As in :func:`alembic_config`.
+
+    Returns
+    -------
+    tuple of str
+        Sorted head revisions still to apply.
+
+    Raises
+    ------
+    ConflictError
+        The database is at a revision this code does not know.
+
+    Notes
+    -----
+    ``alembic_version`` holds only the newest revision of each line of descent, and a branch
+    that ``depends_on`` another (review on indicators) absorbs the other's head. So a head
+    counts as reached when it is the current revision or one of its ancestors, dependencies
+    included, rather than when it appears in ``alembic_version``.
+
+    Examples
+    --------
+    >>> engine = get_engine("sqlite://")
+    >>> pending_revisions(engine, packages=("indicators",))
+    ('ind_0002',)
+    >>> _ = upgrade(engine, packages=("indicators",))
+    >>> pending_revisions(engine, packages=("indicators",))
+    ()
+    >>> clear_engine_cache()
+    """
+    script = ScriptDirectory.from_config(alembic_config(packages=packages))
+    current = current_revisions(engine)
+    try:
+        reached = {rev.revision for rev in script.iterate_revisions(current, "base")}
+    except (CommandError, RevisionError) as exc:
+        raise _unknown_revision(exc) from exc
+    return tuple(sorted(set(script.get_heads()) - reached))
 
 
 def ensure_schema(engine: Engine, *, packages: Sequence[str] = MIGRATION_PACKAGES) -> tuple[str, ...]:
@@ -418,7 +470,6 @@ def ensure_schema(engine: Engine, *, packages: Sequence[str] = MIGRATION_PACKAGE
     True
     >>> clear_engine_cache()
     """
-    current = current_revisions(engine)
-    if set(current) == set(head_revisions(packages=packages)):
-        return current
+    if not pending_revisions(engine, packages=packages):
+        return current_revisions(engine)
     return upgrade(engine, packages=packages)
