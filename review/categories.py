@@ -19,6 +19,9 @@ from indicators.errors import InputError
 
 __all__ = ["WEIGHT_KINDS", "agreement_weights", "code_labels", "count_table", "rating_counts"]
 
+# Widest range of whole-number ratings coded through a lookup table (0-100 scores fit easily).
+_LOOKUP_SPAN = 100_000
+
 #: Named agreement-weight schemes (Gwet 2014, ch. 3); ``None`` means unweighted (identity).
 WEIGHT_KINDS: tuple[str, ...] = ("identity", "linear", "quadratic", "ordinal", "radical", "ratio")
 
@@ -108,14 +111,33 @@ def _unknown_label(array: np.ndarray, unknown: np.ndarray, levels: list[Any],
 
 def _code_numbers(values: np.ndarray, levels: Sequence[Any] | None,
                   field: str) -> tuple[np.ndarray, list[Any]]:
-    """Fast path for numeric ratings: sorted search instead of hashing objects."""
+    """Fast path for numeric ratings: a lookup table for whole-number scales, else a search."""
     missing = np.isnan(values)
     if missing.all():
         raise InputError("评分全部缺失", "every rating is missing", field=field)
+    given = values[~missing]
+    low, high = float(given.min()), float(given.max())
+    whole = high - low <= _LOOKUP_SPAN and bool(np.all(given == np.floor(given)))
     if levels is None:
-        used = np.unique(values[~missing])
+        if whole:
+            used = np.flatnonzero(np.bincount((given - low).astype(np.int64))) + low
+        else:
+            used = np.unique(given)
         levels = [int(v) if float(v).is_integer() else float(v) for v in used]
     levels = _checked_levels(levels)
+    if whole:
+        # Score scales are small ranges of whole numbers: index a table instead of searching.
+        lookup = np.full(int(high - low) + 1, -1, dtype=np.int64)
+        level_values = np.asarray(levels, dtype=float)
+        inside = (level_values >= low) & (level_values <= high) & \
+            (level_values == np.floor(level_values))
+        lookup[(level_values[inside] - low).astype(np.int64)] = np.flatnonzero(inside)
+        codes = np.full(values.shape, -1, dtype=np.int64)
+        codes[~missing] = lookup[(given - low).astype(np.int64)]
+        unknown = (codes < 0) & ~missing
+        if unknown.any():
+            raise _unknown_label(values, unknown, levels, field)
+        return codes, levels
     level_values = np.asarray(levels, dtype=float)
     order = np.argsort(level_values, kind="stable")
     ordered = level_values[order]

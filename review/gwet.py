@@ -154,11 +154,12 @@ def linearised_agreement(counts: Any, weights: Any, chance: str) -> LinearisedAg
                          "no item has two or more ratings, so agreement is undefined",
                          field="ratings")
     pairs = np.where(two, m * (m - 1.0), 1.0)
-    credited = counts @ weights.T
-    pa_i = np.where(two, (counts * (credited - 1.0)).sum(axis=1) / pairs, 0.0)
+    # Matrix-vector products rather than n × q temporaries keep 10^5 items in milliseconds.
+    credited = counts if np.array_equal(weights, np.eye(q)) else counts @ weights.T
+    pa_i = np.where(two, (np.einsum("ik,ik->i", counts, credited) - m) / pairs, 0.0)
     pa = float(pa_i.sum() / n2)
-    share = counts / m[:, None]
-    pi = share.mean(axis=0)
+    inverse_m = 1.0 / m
+    pi = (inverse_m @ counts) / n
     if chance == "none":
         pe, pe_i = 0.0, np.zeros(n)
     elif chance == "uniform":
@@ -171,10 +172,10 @@ def linearised_agreement(counts: Any, weights: Any, chance: str) -> LinearisedAg
                              "give every category in levels", field="levels")
         scale = weights.sum() / (q * (q - 1.0))
         pe = float(scale * (pi * (1.0 - pi)).sum())
-        pe_i = scale * (share @ (1.0 - pi))
+        pe_i = scale * (counts @ (1.0 - pi)) * inverse_m
     else:
         pe = float(pi @ weights @ pi)
-        pe_i = share @ (((weights + weights.T) / 2.0) @ pi)
+        pe_i = (counts @ (((weights + weights.T) / 2.0) @ pi)) * inverse_m
     if pe >= 1.0 - 1e-12:
         raise InputError("机会一致性为 1（所有评分落在同一类别），系数无定义",
                          "chance agreement is 1 (every rating in one category), "

@@ -133,7 +133,7 @@ def fleiss_kappa(
             levels = list(counts.columns)
         table = np.asarray(counts, dtype=float)
         if table.ndim != 2 or not np.all(np.isfinite(table)) or (table < 0).any() \
-                or not np.allclose(table, np.round(table)):
+                or np.mod(table, 1.0).any():
             raise InputError("计数表必须是非负整数的二维表（行：对象，列：类别）",
                              "counts must be a 2-D table of non-negative whole numbers "
                              "(items × categories)", field="counts")
@@ -156,9 +156,10 @@ def fleiss_kappa(
     se_null = float(np.sqrt(_fleiss_null_variance(
         np.array([(pi**2).sum()]), np.array([(pi**3).sum()]), m, two))[0])
 
-    # Category k against the rest: the same coefficient on a two-category table.
-    mt, xt = m[two][:, None], x[two]
-    pa_k = ((xt * (xt - 1.0) + (mt - xt) * (mt - xt - 1.0)) / (mt * (mt - 1.0))).sum(axis=0) / n2
+    # Category k against the rest: the same coefficient on a two-category table, where
+    # x(x-1) + (m-x)(m-x-1) = 2x^2 - 2mx + m(m-1) per item gives p_a as two products.
+    per_pair = np.where(two, 1.0 / np.where(two, m * (m - 1.0), 1.0), 0.0)
+    pa_k = 1.0 + 2.0 * (per_pair @ (x * x) - (per_pair * m) @ x) / n2
     pe_k = pi**2 + (1.0 - pi) ** 2
     with np.errstate(divide="ignore", invalid="ignore"):
         kappa_k = (pa_k - pe_k) / (1.0 - pe_k)
@@ -258,8 +259,9 @@ def cohen_kappa(
     0.737
     """
     validate_confidence(confidence)
-    first = np.asarray(a, dtype=object).ravel()
-    second = np.asarray(b, dtype=object).ravel()
+    first, second = np.asarray(a).ravel(), np.asarray(b).ravel()
+    if first.dtype.kind not in "biuf" or second.dtype.kind not in "biuf":
+        first, second = first.astype(object), second.astype(object)
     if first.size != second.size:
         raise InputError(f"两名评分人的评分数不同：{first.size} 与 {second.size}",
                          f"the two raters rated different numbers of items: "

@@ -36,6 +36,16 @@ def test_unknown_label_is_named_with_its_place(labels, levels, named):
     assert named in err.value.en and "(at (" in err.value.en
 
 
+def test_fractional_scores_and_levels():
+    # Half points are legitimate levels; a score between levels is not.
+    codes, _ = code_labels(np.array([[1.0, 1.5], [2.0, 1.5]]), [1, 1.5, 2])
+    assert codes.tolist() == [[0, 1], [2, 1]]
+    codes, _ = code_labels(np.array([[1.0, 2.0]]), [1, 1.5, 2])
+    assert codes.tolist() == [[0, 2]]
+    with pytest.raises(InputError, match="2.5"):
+        code_labels(np.array([[1.0, 2.5]]), [1, 2, 3])
+
+
 def test_duplicate_levels_and_all_missing():
     with pytest.raises(InputError):
         code_labels([[1, 2]], [1, 1, 2])
