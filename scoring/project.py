@@ -221,6 +221,22 @@ def _group_index(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return group, np.asarray(keys)
 
 
+def _parents(frame: pd.DataFrame, key: np.ndarray, group: np.ndarray, keys: np.ndarray,
+             l1_codes: np.ndarray, n_l1: int) -> np.ndarray:
+    """The 一级 code of each (unit, 二级) group; a 二级 code under two 一级 codes is an error."""
+    # Extending each key by its 一级 code adds no groups exactly when every 二级 has one parent.
+    _, extended = _group_index(key * n_l1 + l1_codes, (int(keys[-1]) + 1) * n_l1)
+    if len(extended) == len(keys):
+        return extended % n_l1
+    parent = np.empty(len(keys), dtype=np.int64)
+    parent[group] = l1_codes
+    row = int(np.flatnonzero(parent[group] != l1_codes)[0]) + 1
+    code = frame["level2"].iat[row - 1]
+    raise InputError(f"二级指标“{code}”挂在多个一级指标下",
+                     f"level-2 code {code!r} has more than one level-1 parent in the same unit",
+                     row=row, column="level2")
+
+
 def _level_subtotals(frame: pd.DataFrame, unit: str, unit_codes: np.ndarray, unit_ids: Any,
                      pts: np.ndarray, weight: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
     """Subtotals per (unit, 一级) and (unit, 二级), and the unit number of each subtotal row."""
@@ -237,20 +253,12 @@ def _level_subtotals(frame: pd.DataFrame, unit: str, unit_codes: np.ndarray, uni
     categories = l1_ids.append(l2_ids).drop_duplicates()
     levels = []
     for level, codes, ids in ((1, l1_codes, l1_ids), (2, l2_codes, l2_ids)):
-        group, keys = _group_index(unit_codes.astype(np.int64) * len(ids) + codes,
-                                   len(unit_ids) * len(ids))
+        key = unit_codes.astype(np.int64) * len(ids) + codes
+        group, keys = _group_index(key, len(unit_ids) * len(ids))
         n = len(keys)
         parent = np.full(n, -1, dtype=np.int64)
         if level == 2:
-            # A 二级 indicator must sit under one 一级 parent within a unit.
-            parent[group] = l1_codes
-            clash = parent[group] != l1_codes
-            if clash.any():
-                row = int(np.flatnonzero(clash)[0]) + 1
-                code = frame[column].iat[row - 1]
-                raise InputError(f"二级指标“{code}”挂在多个一级指标下",
-                                 f"level-2 code {code!r} has more than one level-1 parent in the "
-                                 "same unit", row=row, column="level2")
+            parent = _parents(frame, key, group, keys, l1_codes, len(l1_ids))
             parent = categories.get_indexer(l1_ids)[parent]
         levels.append((level, group, keys, len(ids), categories.get_indexer(ids), parent))
     size = sum(len(k) for _, _, k, _, _, _ in levels)

@@ -224,6 +224,11 @@ def direction_codes(direction: ArrayLike) -> np.ndarray:
     InputError
         An unknown or missing direction, naming its index and value.
 
+    Notes
+    -----
+    The four directions are those of a target table (DOMAIN.md §2: ≥ 正向, ≤ 反向, = 等于, 定性).
+    Only the distinct labels are looked up, so a million rows cost one hashing pass.
+
     Examples
     --------
     >>> direction_codes(["≥", "lower", "=", "定性"]).tolist()
