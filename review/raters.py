@@ -19,6 +19,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from indicators.errors import InputError
+from review.agreement import krippendorff_alpha
 from review.ratings import as_ratings
 
 __all__ = ["SeverityResult", "outlying_ratings", "rater_diagnostics", "severity"]
@@ -38,20 +39,11 @@ def _labelled(ratings: Any, *, min_items: int = 2) -> tuple[np.ndarray, pd.Index
 
 
 def _interval_alpha(values: np.ndarray) -> float:
-    """Krippendorff's alpha for interval data, every item's pairs at once (NaN missing)."""
-    present = ~np.isnan(values)
-    m = present.sum(axis=1)
-    use = m >= 2
-    x = np.where(present, values, 0.0)[use]
-    m = m[use].astype(float)
-    n = m.sum()
-    if n < 2:
+    """Krippendorff's interval alpha, NaN where the panel leaves nothing to compare."""
+    try:
+        return krippendorff_alpha(values, level="interval", bootstrap=0).value
+    except InputError:
         return float("nan")
-    s1, s2 = x.sum(axis=1), (x**2).sum(axis=1)
-    # Sum of squared differences over ordered pairs within an item: 2 m Σx² − 2 (Σx)².
-    observed = ((2.0 * m * s2 - 2.0 * s1**2) / (m - 1.0)).sum() / n
-    expected = (2.0 * n * s2.sum() - 2.0 * s1.sum() ** 2) / (n * (n - 1.0))
-    return float(1.0 - observed / expected) if expected > 0 else float("nan")
 
 
 def _others_mean(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -92,7 +84,8 @@ def rater_diagnostics(ratings: Any) -> pd.DataFrame:
     Notes
     -----
     Everything is leave-one-out: a rater is compared with the others, never with a mean that
-    contains the rater's own rating. Krippendorff's interval alpha is
+    contains the rater's own rating. Alpha comes from
+    :func:`review.agreement.krippendorff_alpha` (interval level, no bootstrap); it is
     :math:`1 - D_o/D_e` with :math:`D_o = \\frac1n \\sum_u \\frac{1}{m_u-1}
     \\sum_{c \\ne k \\in u} (x_c - x_k)^2` and :math:`D_e = \\frac{1}{n(n-1)}
     \\sum_{c \\ne k} (x_c - x_k)^2` over all n pairable ratings (Krippendorff 2004, ch. 11;
