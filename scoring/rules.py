@@ -170,11 +170,12 @@ def _coded(values: ArrayLike, aliases: Mapping[str, Any], name: str, *, allow_mi
     """
     if isinstance(values, pd.Series | pd.Index | pd.api.extensions.ExtensionArray):
         # A pandas column is factorised as it is: converting it to objects first costs more.
-        raw = np.empty(len(values), dtype=object)
+        shape: tuple[int, ...] = (len(values),)
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         codes = np.asarray(codes)
     else:
         raw = np.asarray(values, dtype=object)
+        shape = raw.shape
         codes, uniques = pd.factorize(raw.ravel(), use_na_sentinel=True)
     mapped = []
     blank = []
@@ -187,8 +188,9 @@ def _coded(values: ArrayLike, aliases: Mapping[str, Any], name: str, *, allow_mi
         if hit is None:
             i = int(np.flatnonzero(codes == k)[0])
             raise InputError(
-                f"{name} 第 {_where(i, raw.shape)} 个值无法识别：{u!r}（可用：{'、'.join(sorted(set(map(str, aliases))))}）",
-                f"unknown {name} at index {_where(i, raw.shape)}: {u!r}",
+                f"{name} 第 {_where(i, shape)} 个值无法识别：{u!r}"
+                f"（可用：{'、'.join(sorted(set(map(str, aliases))))}）",
+                f"unknown {name} at index {_where(i, shape)}: {u!r}",
                 field=name,
             )
         mapped.append(hit)
@@ -200,9 +202,9 @@ def _coded(values: ArrayLike, aliases: Mapping[str, Any], name: str, *, allow_mi
         codes = np.where(codes >= 0, renumber[codes], -1)
     if not allow_missing and (codes < 0).any():
         i = int(np.flatnonzero(codes < 0)[0])
-        raise InputError(f"{name} 第 {_where(i, raw.shape)} 个值缺失",
-                         f"{name} at index {_where(i, raw.shape)} is missing", field=name)
-    return np.asarray(mapped, dtype=object), codes.reshape(raw.shape)
+        raise InputError(f"{name} 第 {_where(i, shape)} 个值缺失",
+                         f"{name} at index {_where(i, shape)} is missing", field=name)
+    return np.asarray(mapped, dtype=object), codes.reshape(shape)
 
 
 def direction_codes(direction: ArrayLike) -> np.ndarray:
