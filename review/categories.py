@@ -179,6 +179,11 @@ def count_table(codes: np.ndarray, n_levels: int) -> np.ndarray:
     numpy.ndarray
         Float array of shape (items, n_levels).
 
+    Notes
+    -----
+    :math:`x_{ik} = \\#\\{j : c_{ij} = k\\}`, the table of Fleiss (1971, Table 1), built with
+    one ``bincount`` over item × category cell numbers.
+
     Examples
     --------
     >>> count_table(np.array([[0, 1, 1], [2, -1, 2]]), 3).tolist()
@@ -218,6 +223,11 @@ def rating_counts(
     InputError
         Not two-dimensional, a label outside ``levels``, all missing, or fewer than two
         raters with ratings.
+
+    Notes
+    -----
+    :func:`code_labels` followed by :func:`count_table`; the raters' identities are dropped,
+    as the multi-rater coefficients of Fleiss (1971) and Gwet (2014) only need the counts.
 
     Examples
     --------

@@ -43,6 +43,24 @@ MISSING_RULE = ("missing ratings: items with at least two ratings enter the obse
 def validate_confidence(confidence: float) -> None:
     """Raise :class:`InputError` unless 0 < confidence < 1.
 
+    Parameters
+    ----------
+    confidence
+        Level of a two-sided confidence interval.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    InputError
+        The level is not strictly between 0 and 1.
+
+    Notes
+    -----
+    Shared by every coefficient so that the message is the same everywhere.
+
     Examples
     --------
     >>> validate_confidence(0.95)
@@ -191,6 +209,25 @@ def linearised_agreement(counts: Any, weights: Any, chance: str) -> LinearisedAg
 
 def t_interval(value: float, se: float, n: int, confidence: float) -> tuple[float, float]:
     """Gwet's interval: value ± t(n − 1) · se, upper end capped at 1.
+
+    Parameters
+    ----------
+    value, se
+        The coefficient and its standard error.
+    n
+        Items rated (the t distribution has n − 1 degrees of freedom).
+    confidence
+        Level of the interval.
+
+    Returns
+    -------
+    tuple of float
+        Lower and upper end.
+
+    Notes
+    -----
+    :math:`c \\pm t_{n-1, (1+\\gamma)/2}\\, \\mathrm{se}`, upper end at most 1, as Gwet (2014,
+    ch. 5) and his irrCAC package report it.
 
     Examples
     --------
