@@ -1,0 +1,1 @@
+"""Migrations of the ``review`` tables (Alembic branch ``review``)."""

@@ -1,0 +1,1 @@
+"""Revisions of the ``review`` branch, applied by :func:`indicators.database.upgrade`."""
