@@ -326,8 +326,8 @@ def icc(ratings: Any, form: str = "ICC(2,1)", confidence: float = 0.95) -> Agree
     (Shrout & Fleiss 1979, Psychological Bulletin 86(2), 420-428). With missing ratings the
     two-way components are Henderson's method III estimates: the sums of squares for items
     adjusted for raters, raters adjusted for items and the residual of the additive fit, with
-    expected values σe² + c·σ² whose coefficients are N − k and N − n (Searle, Casella &
-    McCulloch 1992, Variance Components, ch. 5); the one-way components use the unbalanced
+    expected values σe² + c·σ² whose coefficients are N − k and N − n (Henderson 1953,
+    Biometrics 9(2), 226-252; Searle, Casella & McCulloch 1992, Variance Components, ch. 5); the one-way components use the unbalanced
     ANOVA with n0 = (N − Σnᵢ²/N)/(n − 1). k for the average forms is the harmonic mean of the
     ratings per item. The F tests are exact under normality; the intervals are those of
     Shrout & Fleiss (1979) and McGraw & Wong (1996, Psychological Methods 1(1), 30-46), exact
