@@ -205,28 +205,33 @@ def generate_demo_county(seed: int = DEMO_YEAR) -> DemoCounty:
     # Each project has a quality of delivery; its indicators scatter around it.
     quality = rng.beta(6.0, 1.6, size=len(projects))
     target_rows, actual_rows = [], []
-    for p, project in projects.iterrows():
-        pool = catalogue[catalogue["sector"] == project["行业"]]
+    # Candidate indicators per (sector, first-level family), as plain records: drawing from
+    # lists keeps the generator fast and its random stream independent of pandas internals.
+    records = catalogue.to_dict("records")
+    pools: dict[tuple[str, str], list[dict]] = {}
+    for record in records:
+        pools.setdefault((record["sector"], record["category"]), []).append(record)
+    fallback = {category: [r for r in records if r["category"] == category]
+                for category in ("产出", "效益", "满意度")}
+    for p, project in enumerate(projects.to_dict("records")):
         picks = []
         for category, n, total in (("产出", 3, 50.0), ("效益", 2, 30.0), ("满意度", 1, 10.0)):
-            candidates = pool[pool["category"] == category]
-            if candidates.empty:
-                candidates = catalogue[catalogue["category"] == category]
-            chosen = candidates.sample(n=min(n, len(candidates)),
-                                       random_state=int(rng.integers(0, 2**31 - 1)))
+            candidates = pools.get((project["行业"], category)) or fallback[category]
+            chosen = rng.choice(len(candidates), size=min(n, len(candidates)), replace=False)
             # Whole-number weights that add up exactly, as a bureau writes them.
             weights = np.full(len(chosen), total // len(chosen))
             weights[: int(total - weights.sum())] += 1
-            picks.extend(zip(chosen.itertuples(index=False), weights, strict=True))
+            picks.extend((candidates[i], w) for i, w in zip(chosen, weights, strict=True))
         for indicator, weight in picks:
-            direction = indicator.direction
+            direction = indicator["direction"]
+            unit = indicator["unit"]
             target = None if direction == Direction.QUALITATIVE.value else _target_value(
-                rng, indicator.unit, indicator.reference)
+                rng, unit, indicator["reference"])
             target_rows.append({
-                "项目编码": project["项目编码"], "一级指标": indicator.level1,
-                "二级指标": indicator.level2, "三级指标": indicator.name,
-                "指标编码": indicator.code, "指标方向": direction,
-                "指标值": target, "计量单位": indicator.unit, "权重": round(float(weight), 4),
+                "项目编码": project["项目编码"], "一级指标": indicator["level1"],
+                "二级指标": indicator["level2"], "三级指标": indicator["name"],
+                "指标编码": indicator["code"], "指标方向": direction,
+                "指标值": target, "计量单位": unit, "权重": float(weight),
                 "指标库版本": "sector-catalogue@1.0.0",
             })
             achievement = float(np.clip(quality[p] + rng.normal(0, 0.08), 0.2, 1.3))
@@ -235,11 +240,11 @@ def generate_demo_county(seed: int = DEMO_YEAR) -> DemoCounty:
                 actual, text = None, level
             elif direction == Direction.LOWER.value:
                 actual, text = round(target * (2.0 - min(achievement, 1.0)), 2), ""
-            elif target is not None and "%" in indicator.unit:
+            elif target is not None and "%" in unit:
                 actual, text = round(min(100.0, target * achievement), 2), ""
             else:
                 actual, text = round(target * achievement, 2), ""
-            actual_rows.append({"项目编码": project["项目编码"], "指标编码": indicator.code,
+            actual_rows.append({"项目编码": project["项目编码"], "指标编码": indicator["code"],
                                 "实际值": actual, "定性结论": text})
     targets = pd.DataFrame(target_rows)
     actuals = pd.DataFrame(actual_rows)
