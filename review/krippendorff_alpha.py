@@ -101,15 +101,16 @@ def _ordinal(counts: sparse.csr_matrix, m: np.ndarray) -> Replicates:
 
 def _ratio(values: np.ndarray, present: np.ndarray, distinct: np.ndarray,
            counts: sparse.csr_matrix) -> Replicates:
-    """Ratio delta^2 = ((a - b) / (a + b))^2 = 1 - 4ab / (a + b)^2 for a + b > 0.
+    """Ratio delta^2 = ((a - b) / (a + b))^2, zero when a = b = 0.
 
     Within units the pairs are summed directly. Over all pairs, 1/(a+b)^2 = ∫ t e^{-t(a+b)} dt
-    separates the sum: sum_{a,b} ab/(a+b)^2 = ∫ t S(t)^2 dt with S(t) = sum_a a e^{-ta}, and
-    the integral is a trapezoid rule in log t, which converges geometrically for this
-    analytic integrand, so the cost is linear in the number of distinct values.
+    separates the sum: sum_{a,b} (a-b)^2/(a+b)^2 = ∫ 2t (S0 S2 - S1^2) dt with
+    S_p(t) = sum_a (a - c)^p e^{-ta} for any centre c, chosen per t. The integral is a trapezoid rule in
+    log t, which converges geometrically for this analytic integrand, so the cost is linear in
+    the number of distinct values; the integrand is itself of the size of the disagreement, so
+    closely agreeing values lose no precision to cancellation.
     """
     m = present.sum(axis=1).astype(float)
-    zeros = np.sum(present & (values == 0), axis=1).astype(float)
     units, k = values.shape
     within = np.empty(units)
     step = max(1, _BLOCK_FLOATS // (k * k))
@@ -122,27 +123,31 @@ def _ratio(values: np.ndarray, present: np.ndarray, distinct: np.ndarray,
 
     positive = distinct[distinct > 0]
     if positive.size:
+        # Nodes cover pair sums from the smallest positive value to twice the largest.
         s = np.arange(-np.log(positive.max()) - 21.0,
-                      np.log(25.0 / positive.min()) + _RATIO_STEP, _RATIO_STEP)
+                      np.log(50.0 / positive.min()) + _RATIO_STEP, _RATIO_STEP)
         t = np.exp(s)
-        # unit_transform[u, j] = sum of a e^{-t_j a} over unit u's values (zeros add nothing).
-        unit_transform = np.empty((units, t.size))
+        pooled = np.asarray(counts.sum(axis=0)).ravel()
+        # moments[p][u, j] = sum over unit u's values of (a - c_j)^p e^{-t_j a}, centred at
+        # each node's weighted mean c_j so that S0 S2 - S1^2 does not cancel.
+        moments = [np.empty((units, t.size)) for _ in range(3)]
         step = max(1, _BLOCK_FLOATS // distinct.size)
         for start in range(0, t.size, step):  # blocks of nodes, to bound memory
-            nodes = t[start:start + step]
-            kernel = distinct[:, None] * np.exp(-np.outer(distinct, nodes))
-            unit_transform[:, start:start + step] = counts @ kernel
-        quadrature = _RATIO_STEP * t**2
+            decay = np.exp(-np.outer(distinct, t[start:start + step]))
+            centre = (pooled * distinct) @ decay / (pooled @ decay)
+            centred = distinct[:, None] - centre[None, :]
+            for p, moment in enumerate(moments):
+                moment[:, start:start + step] = counts @ (centred**p * decay)
+        quadrature = 2.0 * _RATIO_STEP * t**2
     else:
-        unit_transform = np.zeros((units, 1))
+        moments = [np.zeros((units, 1))] * 3
         quadrature = np.zeros(1)
-    stacked = np.column_stack([m, within, zeros])
+    stacked = np.column_stack([m, within])
 
     def run(weights: np.ndarray) -> np.ndarray:
-        n, obs, z = (weights @ stacked).T
-        transform = weights @ unit_transform
-        expected = n**2 - z**2 - 4.0 * (transform**2 @ quadrature)
-        return _alpha(n, obs, expected)
+        n, obs = (weights @ stacked).T
+        s0, s1, s2 = (weights @ moment for moment in moments)
+        return _alpha(n, obs, (s0 * s2 - s1**2) @ quadrature)
 
     return run
 
