@@ -18,7 +18,9 @@ import functools
 import importlib.util
 import json
 import os
+import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -100,12 +102,28 @@ def _parse_url(url: str) -> URL:
     return parsed
 
 
+def _switch_to_wal(cursor: Any) -> None:
+    # WAL is stored in the file, so only the first connection to a new file switches. SQLite
+    # answers "locked" at once, without its busy handler, when another connection opening the
+    # same new file holds a lock; so retry until the busy timeout has passed.
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
-        # The timeout first: switching to WAL itself waits for a lock another process may hold.
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(cursor)
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()
