@@ -9,6 +9,7 @@ inputs and seed get the same plan and different seeds spread pairings differentl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,7 +83,8 @@ def conflict_mask(report_departments: Any, rater_departments: Any) -> np.ndarray
     return (reports[:, None] == raters[None, :]) & (raters[None, :] != "")
 
 
-def _check(n_reports: int, n_raters: int, k: int, allowed: np.ndarray) -> None:
+def _check(n_reports: int, n_raters: int, k: int, allowed: np.ndarray,
+           labels: list[str]) -> None:
     if n_reports == 0:
         raise InputError("没有要分配的报告", "there are no reports to assign", field="reports")
     if k < 1:
@@ -96,10 +98,10 @@ def _check(n_reports: int, n_raters: int, k: int, allowed: np.ndarray) -> None:
     if short.size:
         i = int(short[0])
         raise InputError(
-            f"第 {i + 1} 份报告只有 {int(eligible[i])} 名无利益冲突的评审人，少于所需的 {k} 名"
+            f"报告 {labels[i]} 只有 {int(eligible[i])} 名无利益冲突的评审人，少于所需的 {k} 名"
             f"（共 {short.size} 份报告如此）",
-            f"report {i + 1} has only {int(eligible[i])} raters without a conflict of interest, "
-            f"fewer than k = {k} ({short.size} report(s) like this)", field="k")
+            f"report {labels[i]} has only {int(eligible[i])} raters without a conflict of "
+            f"interest, fewer than k = {k} ({short.size} report(s) like this)", field="k")
 
 
 def assign_reports(
@@ -109,6 +111,7 @@ def assign_reports(
     *,
     seed: int = 0,
     allowed: Any | None = None,
+    report_labels: Sequence[str] | None = None,
 ) -> AssignmentPlan:
     """Give every report k raters with balanced load and no conflict of interest.
 
@@ -123,6 +126,8 @@ def assign_reports(
     allowed
         Optional boolean reports × raters mask of further permitted pairs (False forbids a
         pair for another reason); combined with the department rule.
+    report_labels
+        Names of the reports for error messages; default their 1-based positions.
 
     Returns
     -------
@@ -175,7 +180,9 @@ def assign_reports(
                              f"allowed must have shape {(n, m)}, got {extra.shape}",
                              field="allowed")
         permitted &= extra
-    _check(n, m, k, permitted)
+    labels = ([str(x) for x in report_labels] if report_labels is not None
+              else [str(i + 1) for i in range(n)])
+    _check(n, m, k, permitted, labels)
 
     nx = n * m
     cap = np.minimum(permitted.sum(axis=0), n)

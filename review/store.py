@@ -975,7 +975,7 @@ def auto_assign(session: Session, *, round_id: int, k: int | None = None, seed: 
     """
     actor = require_staff(session, by)
     rnd = _editable_round(session, round_id, allowed=(RoundStatus.DRAFT,))
-    reports = session.exec(select(ReportRow.id, ReportRow.department).where(
+    reports = session.exec(select(ReportRow.id, ReportRow.department, ReportRow.title).where(
         ReportRow.round_id == rnd.id).order_by(ReportRow.id)).all()
     raters = session.exec(select(UserRow.id, UserRow.username, UserRow.department).join(
         PanelRow, PanelRow.user_id == UserRow.id).where(
@@ -983,7 +983,8 @@ def auto_assign(session: Session, *, round_id: int, k: int | None = None, seed: 
     if not raters:
         raise InputError("本轮还没有评审组成员", "the round has no panel yet", field="round_id")
     k = int(rnd.raters_per_report if k is None else k)
-    plan = assign_reports([d for _, d in reports], [d for _, _, d in raters], k, seed=seed)
+    plan = assign_reports([r[1] for r in reports], [d for _, _, d in raters], k, seed=seed,
+                          report_labels=[f"'{r[2]}' ({r[0]})" for r in reports])
     old = session.exec(select(AssignmentRow.report_id, AssignmentRow.rater_id).where(
         AssignmentRow.round_id == rnd.id)).all()
     if old:

@@ -1,0 +1,227 @@
+"""Score sheets: tasks, blindness, drafts that persist, the locking submit, reopen, their audit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from indicators.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
+from review import store
+from review.model import SheetStatus
+from review.store_sheets import bureau_today
+from tests.review.databases import BACKENDS, build_world, full_scores, review_database
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path):
+    with review_database(request.param, tmp_path) as engine:
+        yield engine
+
+
+@pytest.fixture
+def world(engine: sa.Engine):
+    return build_world(engine, n_reports=3, n_raters=3, k=2)
+
+
+def _sheet(world, rater):
+    with world.session() as s:
+        return store.get_sheet(s, assignment_id=world.sheet_of(rater), viewer=rater)
+
+
+def test_deadline_day_is_counted_in_china_standard_time() -> None:
+    assert bureau_today(datetime(2021, 6, 30, 15, 59, tzinfo=UTC)).isoformat() == "2021-06-30"
+    assert bureau_today(datetime(2021, 6, 30, 16, 0, tzinfo=UTC)).isoformat() == "2021-07-01"
+
+
+def test_my_tasks_lists_own_sheets_with_overdue_flags(world) -> None:
+    rater = world.raters[0]
+    mine = sorted(a for (_, u), a in world.sheets.items() if u == rater.user_id)
+    with world.session() as s:
+        before = store.my_tasks(s, viewer=rater, now=datetime(2021, 6, 30, 12, tzinfo=UTC))
+        after = store.my_tasks(s, viewer=rater, now=datetime(2021, 6, 30, 16, 1, tzinfo=UTC))
+        assert sorted(t.assignment_id for t in before) == mine
+        assert not any(t.overdue for t in before) and all(t.overdue for t in after)
+        assert all(t.round_title == "测试轮次" and t.status is SheetStatus.ASSIGNED for t in before)
+        assert store.my_tasks(s, viewer=world.admin) == []
+
+
+def test_rater_reads_only_own_sheet_until_the_round_closes(world) -> None:
+    a, b = world.raters[0], world.raters[1]
+    sheet_a = world.sheet_of(a)
+    with world.session() as s:
+        assert store.get_sheet(s, assignment_id=sheet_a, viewer=a).rater_id == a.user_id
+        assert store.get_sheet(s, assignment_id=sheet_a, viewer=world.finance).rater_id == a.user_id
+        with pytest.raises(PermissionDeniedError):
+            store.get_sheet(s, assignment_id=sheet_a, viewer=b)
+        assert {x.rater_id for x in store.list_sheets(s, round_id=world.round_id, viewer=b)} == {
+            b.user_id}
+        assert len(store.list_sheets(s, round_id=world.round_id, viewer=world.admin)) == 6
+        with pytest.raises(NotFoundError):
+            store.get_sheet(s, assignment_id=9999, viewer=a)
+    with world.session() as s, s.begin():
+        store.close_round(s, round_id=world.round_id, by=world.admin)
+    with world.session() as s:
+        assert store.get_sheet(s, assignment_id=sheet_a, viewer=b).rater_id == a.user_id
+        assert len(store.list_sheets(s, round_id=world.round_id, viewer=b)) == 6
+
+
+def test_draft_persists_across_sessions_and_versions_move(world) -> None:
+    rater = world.raters[0]
+    items = world.items()
+    sheet = _sheet(world, rater)
+    assert sheet.version == 1 and all(v is None for v in sheet.scores.values())
+    with world.session() as s, s.begin():
+        saved = store.save_draft(s, assignment_id=sheet.assignment_id, viewer=rater,
+                                 scores={items[0].code: 3.5, items[1].code: 2},
+                                 comments={items[0].code: "依据较全"}, overall_comment="初稿",
+                                 expected_version=sheet.version)
+    assert saved.version == 2 and saved.status is SheetStatus.DRAFT
+    reloaded = _sheet(world, rater)  # a new session, as after a page reload
+    assert reloaded.scores[items[0].code] == 3.5 and reloaded.scores[items[1].code] == 2
+    assert reloaded.comments == {items[0].code: "依据较全"} and reloaded.overall_comment == "初稿"
+    with world.session() as s, s.begin():
+        merged = store.save_draft(s, assignment_id=sheet.assignment_id, viewer=rater,
+                                  scores={items[1].code: None, items[2].code: 1},
+                                  comments={items[0].code: ""}, overall_comment="初稿",
+                                  expected_version=2)
+        assert merged.scores[items[0].code] == 3.5 and merged.scores[items[1].code] is None
+        assert merged.comments == {} and merged.version == 3
+        same = store.save_draft(s, assignment_id=sheet.assignment_id, viewer=rater,
+                                scores={items[0].code: 3.5}, overall_comment="初稿",
+                                expected_version=3)
+        assert same.version == 3  # nothing changed, nothing written
+
+
+def test_stale_version_and_foreign_sheet_are_refused(world) -> None:
+    rater, other = world.raters[0], world.raters[1]
+    items = world.items()
+    sheet = _sheet(world, rater)
+    with world.session() as s, s.begin():
+        store.save_draft(s, assignment_id=sheet.assignment_id, viewer=rater,
+                         scores={items[0].code: 1}, expected_version=1)
+    with world.session() as s:
+        with pytest.raises(ConflictError):
+            store.save_draft(s, assignment_id=sheet.assignment_id, viewer=rater,
+                             scores={items[0].code: 2}, expected_version=1)
+        with pytest.raises(PermissionDeniedError):
+            store.save_draft(s, assignment_id=sheet.assignment_id, viewer=other,
+                             scores={items[0].code: 2}, expected_version=2)
+        with pytest.raises(PermissionDeniedError):
+            store.save_draft(s, assignment_id=sheet.assignment_id, viewer=world.admin,
+                             scores={items[0].code: 2}, expected_version=2)
+
+
+def test_out_of_range_and_unknown_scores_name_the_item(world) -> None:
+    rater = world.raters[0]
+    item = world.items()[0]  # YJ0101, 0 to 4
+    sheet = _sheet(world, rater)
+    with world.session() as s:
+        with pytest.raises(InputError) as high:
+            store.save_draft(s, assignment_id=sheet.assignment_id, viewer=rater,
+                             scores={item.code: 4.5}, expected_version=1)
+        assert high.value.location.field == item.code and "0–4" in high.value.en
+        for bad in (-1, "很好", True):
+            with pytest.raises(InputError):
+                store.save_draft(s, assignment_id=sheet.assignment_id, viewer=rater,
+                                 scores={item.code: bad}, expected_version=1)
+        with pytest.raises(InputError):
+            store.save_draft(s, assignment_id=sheet.assignment_id, viewer=rater,
+                             scores={"NOPE": 1}, expected_version=1)
+    assert _sheet(world, rater).version == 1
+
+
+def test_submit_needs_every_item_then_locks_the_sheet(world) -> None:
+    rater = world.raters[0]
+    items = world.items()
+    sheet = _sheet(world, rater)
+    with world.session() as s:
+        with pytest.raises(InputError) as incomplete:
+            store.submit_sheet(s, assignment_id=sheet.assignment_id, viewer=rater,
+                               expected_version=1, scores={items[0].code: 3})
+        assert incomplete.value.location.field == items[1].code
+    with world.session() as s, s.begin():
+        done = store.submit_sheet(s, assignment_id=sheet.assignment_id, viewer=rater,
+                                  expected_version=1, scores=full_scores(items, 0.8))
+    assert done.status is SheetStatus.SUBMITTED and done.version == 2
+    assert done.submitted_at is not None and done.total == pytest.approx(80.0, abs=2)
+    with world.session() as s:
+        with pytest.raises(ConflictError) as locked:
+            store.save_draft(s, assignment_id=sheet.assignment_id, viewer=rater,
+                             scores={items[0].code: 1}, expected_version=2)
+        assert "submitted" in locked.value.en
+        with pytest.raises(ConflictError):
+            store.submit_sheet(s, assignment_id=sheet.assignment_id, viewer=rater,
+                               expected_version=2)
+
+
+def test_nothing_is_scored_outside_an_open_round(engine: sa.Engine) -> None:
+    world = build_world(engine, open_it=False)
+    rater = world.raters[0]
+    item = world.items()[0]
+    with world.session() as s:
+        assert store.my_tasks(s, viewer=rater) == []
+        with pytest.raises(ConflictError):
+            store.save_draft(s, assignment_id=world.sheet_of(rater), viewer=rater,
+                             scores={item.code: 1}, expected_version=1)
+    with world.session() as s, s.begin():
+        store.open_round(s, round_id=world.round_id, by=world.admin)
+        store.close_round(s, round_id=world.round_id, by=world.admin)
+    with world.session() as s:
+        with pytest.raises(ConflictError):
+            store.save_draft(s, assignment_id=world.sheet_of(rater), viewer=rater,
+                             scores={item.code: 1}, expected_version=1)
+
+
+def test_admin_reopens_with_a_reason_and_the_rater_resubmits(world) -> None:
+    rater = world.raters[0]
+    items = world.items()
+    sheet_id = world.sheet_of(rater)
+    with world.session() as s, s.begin():
+        store.submit_sheet(s, assignment_id=sheet_id, viewer=rater, expected_version=1,
+                           scores=full_scores(items, 0.7))
+    with world.session() as s, s.begin():
+        with pytest.raises(PermissionDeniedError):
+            store.reopen_sheet(s, assignment_id=sheet_id, reason="错分", by=world.finance)
+        with pytest.raises(InputError):
+            store.reopen_sheet(s, assignment_id=sheet_id, reason="  ", by=world.admin)
+        reopened = store.reopen_sheet(s, assignment_id=sheet_id, reason="第3项明显错填",
+                                      by=world.admin)
+        assert reopened.status is SheetStatus.DRAFT and reopened.version == 3
+        assert reopened.scores == full_scores(items, 0.7)
+        with pytest.raises(ConflictError):
+            store.reopen_sheet(s, assignment_id=sheet_id, reason="再来", by=world.admin)
+    with world.session() as s, s.begin():
+        again = store.submit_sheet(s, assignment_id=sheet_id, viewer=rater, expected_version=3,
+                                   scores={items[2].code: items[2].max_score})
+        assert again.status is SheetStatus.SUBMITTED
+    with world.session() as s:
+        log = [(e.action, e.actor, e.old, e.new) for e in store.audit_log(s, by=world.admin,
+                                                                          entity="sheet")]
+    assert [a for a, *_ in log] == ["submit", "reopen", "submit"]
+    _, actor, old, new = log[1]
+    assert actor == "admin" and old["status"] == "submitted"
+    assert new == {"status": "draft", "version": 3, "reason": "第3项明显错填"}
+
+
+def test_every_score_change_is_audited_with_old_and_new_values(world) -> None:
+    rater = world.raters[0]
+    items = world.items()
+    sheet_id = world.sheet_of(rater)
+    with world.session() as s, s.begin():
+        store.save_draft(s, assignment_id=sheet_id, viewer=rater, scores={items[0].code: 2},
+                         expected_version=1)
+    with world.session() as s, s.begin():
+        store.save_draft(s, assignment_id=sheet_id, viewer=rater, scores={items[0].code: 3},
+                         expected_version=2)
+    with world.session() as s:
+        drafts = store.audit_log(s, by=world.admin, entity="sheet")
+    assert [(e.action, e.entity_id, e.actor) for e in drafts] == [
+        ("save_draft", sheet_id, rater.username)] * 2
+    assert drafts[0].old["scores"] == {items[0].code: None} and drafts[0].new["scores"] == {
+        items[0].code: 2.0}
+    assert drafts[1].old["scores"] == {items[0].code: 2.0} and drafts[1].new["scores"] == {
+        items[0].code: 3.0}
+    assert drafts[0].at <= drafts[1].at
