@@ -85,6 +85,13 @@ class AgreementResult:
         }
 
 
+def _column_label(ratings: Any, frame: pd.DataFrame | None, j: int) -> str:
+    """A DataFrame's own column name; for unlabelled input the rater's 1-based number."""
+    if isinstance(ratings, pd.DataFrame) and frame is not None:
+        return str(frame.columns[j])
+    return str(j + 1)
+
+
 def as_ratings(
     ratings: Any,
     *,
@@ -119,20 +126,35 @@ def as_ratings(
     >>> as_ratings([[1, 2], [3, None]]).shape
     (2, 2)
     """
-    frame = ratings if isinstance(ratings, pd.DataFrame) else pd.DataFrame(np.asarray(ratings, dtype=object) if not isinstance(ratings, np.ndarray) or ratings.dtype == object else ratings)
-    if frame.ndim != 2 or frame.shape[1] == 0:
-        raise InputError("评分表必须是二维的（行：对象，列：评分人）",
-                         "ratings must be a 2-D items × raters table", field="ratings")
+    if numeric and isinstance(ratings, np.ndarray) and ratings.dtype.kind in "fiub":
+        # Fast path: a numeric array needs no per-column parsing.
+        if ratings.ndim != 2 or ratings.shape[1] == 0:
+            raise InputError("评分表必须是二维的（行：对象，列：评分人）",
+                             "ratings must be a 2-D items × raters table", field="ratings")
+        values = ratings.astype(float, copy=False)
+        frame = None
+    else:
+        frame = ratings if isinstance(ratings, pd.DataFrame) else pd.DataFrame(
+            ratings if isinstance(ratings, np.ndarray) else np.asarray(ratings, dtype=object))
+        if frame.ndim != 2 or frame.shape[1] == 0:
+            raise InputError("评分表必须是二维的（行：对象，列：评分人）",
+                             "ratings must be a 2-D items × raters table", field="ratings")
     if numeric:
-        values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-        bad = frame.notna().to_numpy() & np.isnan(values)
-        if bad.any():
-            i, j = map(int, np.argwhere(bad)[0])
-            raise InputError(
-                f"评分不是数字：{frame.iat[i, j]!r}",
-                f"rating is not a number: {frame.iat[i, j]!r}",
-                row=i + 1, column=str(frame.columns[j]),
-            )
+        if frame is not None:
+            values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+            bad = frame.notna().to_numpy() & np.isnan(values)
+            if bad.any():
+                i, j = map(int, np.argwhere(bad)[0])
+                raise InputError(
+                    f"评分不是数字：{frame.iat[i, j]!r}",
+                    f"rating is not a number: {frame.iat[i, j]!r}",
+                    row=i + 1, column=_column_label(ratings, frame, j),
+                )
+        infinite = np.isinf(values)
+        if infinite.any():
+            i, j = map(int, np.argwhere(infinite)[0])
+            raise InputError("评分不能是无穷大", "a rating is infinite",
+                             row=i + 1, column=_column_label(ratings, frame, j))
         present = ~np.isnan(values)
     else:
         values = frame.to_numpy(dtype=object)

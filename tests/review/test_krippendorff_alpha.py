@@ -82,7 +82,8 @@ def test_matches_krippendorff_package_on_scores(values, level):
 def test_matches_krippendorff_package_on_continuous_values(values, level):
     assume(_computable(values))
     ours = krippendorff_alpha(values, level=level, bootstrap=0).value
-    assert ours == pytest.approx(_their_alpha(values, level), rel=1e-9, abs=1e-9)
+    # Near alpha = 0 the two summation orders differ by rounding of D_o/D_e (seen: 1.3e-9).
+    assert ours == pytest.approx(_their_alpha(values, level), rel=1e-9, abs=1e-7)
 
 
 def test_ratio_metric_over_a_wide_range_of_magnitudes():
