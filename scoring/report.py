@@ -1,0 +1,270 @@
+"""The tables a bureau reads from a scoring run: per project, per indicator, per department.
+
+Pure pandas over a :class:`~scoring.project.ProjectScores` and the projects' metadata
+(:func:`scoring.targets.project_frame`); no files and no pages. :mod:`scoring.io` writes these
+tables to the result workbook with Chinese headers, :mod:`scoring.ui` shows them, and
+:mod:`scoring.store` keeps the same columns, so all three say the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from indicators.errors import InputError
+from scoring.project import ProjectScores
+
+__all__ = [
+    "INDICATOR_RESULT_COLUMNS",
+    "PROJECT_RESULT_COLUMNS",
+    "grade_counts",
+    "indicator_results",
+    "level_subtotals",
+    "project_results",
+    "summary_by",
+]
+
+PROJECT_RESULT_COLUMNS: tuple[str, ...] = (
+    "project", "name", "department", "budget_type", "amount", "execution_rate",
+    "budget_points", "indicator_points", "total", "grade", "grade_before_veto", "vetoed",
+    "n_missing", "n_over_achievement",
+)
+"""Columns of :func:`project_results` before the 一级 subtotal columns."""
+
+INDICATOR_RESULT_COLUMNS: tuple[str, ...] = (
+    "project", "level1", "level2", "name", "indicator", "direction", "target", "target_text",
+    "unit", "actual", "qualitative_level", "weight", "points", "missing", "over_achievement",
+    "reason",
+)
+"""Columns of :func:`indicator_results`."""
+
+
+def level_subtotals(result: ProjectScores) -> pd.DataFrame:
+    """一级 and 二级 subtotals of every project, with their parent, as a plain table.
+
+    Parameters
+    ----------
+    result
+        A scoring result.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``project``, ``level`` (1 or 2), ``code`` (the indicator's name as the target
+        tables write it), ``parent`` (the 一级 of a 二级 row, else empty), ``points``,
+        ``max_points``; codes as text rather than categories.
+
+    Notes
+    -----
+    The kernel keeps codes as pandas categories to group fast; a report wants text.
+
+    Examples
+    --------
+    >>> from scoring.project import score_projects
+    >>> r = score_projects({"project": ["P1"], "indicator": ["a"], "level2": ["数量指标"],
+    ...                     "level1": ["产出指标"], "weight": [100], "direction": ["≥"],
+    ...                     "target": [10], "actual": [5]}, library_version="v", weight_set="w",
+    ...                    budget_weight=0)
+    >>> level_subtotals(r)[["level", "code", "points"]].values.tolist()
+    [[1, '产出指标', 50.0], [2, '数量指标', 50.0]]
+    """
+    sub = result.subtotals
+    return pd.DataFrame({
+        "project": sub["project"].astype(object).to_numpy(),
+        "level": sub["level"].to_numpy(dtype=int),
+        "code": sub["code"].astype(object).to_numpy(),
+        "parent": sub["parent"].astype(object).where(sub["parent"].notna(), "").to_numpy(),
+        "points": sub["points"].to_numpy(dtype=float),
+        "max_points": sub["max_points"].to_numpy(dtype=float),
+    })
+
+
+def project_results(result: ProjectScores, projects: pd.DataFrame) -> pd.DataFrame:
+    """One row per scored project: who runs it, budget execution, points, total, grade, 一级 subtotals.
+
+    Parameters
+    ----------
+    result
+        A scoring result.
+    projects
+        :func:`scoring.targets.project_frame` of the same projects.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`PROJECT_RESULT_COLUMNS`, then one column per 一级 indicator (its name) holding
+        the project's subtotal (NaN where the project has no such 一级), in the kernel's
+        project order.
+
+    Raises
+    ------
+    InputError
+        A scored project missing from ``projects``.
+
+    Notes
+    -----
+    Totals are the kernel's, rounded half up to two decimals once (DOMAIN.md §3); subtotals
+    are left unrounded so that a reader summing them meets the total.
+
+    Examples
+    --------
+    >>> from scoring.project import score_projects
+    >>> r = score_projects({"project": ["P1"], "indicator": ["a"], "level2": ["数量指标"],
+    ...                     "level1": ["产出指标"], "weight": [100], "direction": ["≥"],
+    ...                     "target": [10], "actual": [9]}, library_version="v", weight_set="w",
+    ...                    budget_weight=0)
+    >>> meta = pd.DataFrame({"project": ["P1"], "name": ["道路"], "department": ["交通局"],
+    ...                      "budget_type": ["一般公共预算"], "amount": [1e6]})
+    >>> project_results(r, meta)[["project", "total", "grade", "产出指标"]].values.tolist()
+    [['P1', 90.0, '优', 90.0]]
+    """
+    totals = result.totals
+    at = pd.Index(projects["project"]).get_indexer(totals["project"])
+    if (at < 0).any():
+        missing = totals["project"].to_numpy()[at < 0][0]
+        raise InputError(f"评分结果中的项目 {missing} 没有项目信息",
+                         f"scored project {missing} has no project record", field="project")
+    out = pd.DataFrame({
+        "project": totals["project"].astype(object).to_numpy(),
+        "name": projects["name"].to_numpy(dtype=object)[at],
+        "department": projects["department"].to_numpy(dtype=object)[at],
+        "budget_type": projects["budget_type"].to_numpy(dtype=object)[at],
+        "amount": projects["amount"].to_numpy(dtype=float)[at],
+        "execution_rate": totals["execution_rate"].to_numpy(dtype=float),
+        "budget_points": totals["budget_points"].to_numpy(dtype=float),
+        "indicator_points": totals["indicator_points"].to_numpy(dtype=float),
+        "total": totals["total"].to_numpy(dtype=float),
+        "grade": totals["grade"].to_numpy(dtype=object),
+        "grade_before_veto": totals["grade_before_veto"].to_numpy(dtype=object),
+        "vetoed": totals["vetoed"].to_numpy(dtype=bool),
+        "n_missing": totals["n_missing"].to_numpy(dtype=int),
+        "n_over_achievement": totals["n_over_achievement"].to_numpy(dtype=int),
+    })
+    sub = level_subtotals(result)
+    first = sub[sub["level"] == 1]
+    wide = first.pivot(index="project", columns="code", values="points")
+    # Keep the 一级 columns in the order the tree first shows them.
+    wide = wide.reindex(index=out["project"], columns=pd.unique(first["code"]))
+    return pd.concat([out, pd.DataFrame(wide.to_numpy(), columns=list(wide.columns))], axis=1)
+
+
+def indicator_results(result: ProjectScores) -> pd.DataFrame:
+    """One row per scored indicator: target, actual, weight, points and the reason of any flag.
+
+    Parameters
+    ----------
+    result
+        A scoring result.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`INDICATOR_RESULT_COLUMNS`; a column the input rows lacked is blank. Points are
+        unrounded.
+
+    Notes
+    -----
+    A missing actual scores 0 and says so in ``reason`` (DOMAIN.md §3: never full marks by
+    default).
+
+    Examples
+    --------
+    >>> from scoring.project import score_projects
+    >>> r = score_projects({"project": ["P1"], "indicator": ["a"], "level2": ["数量指标"],
+    ...                     "level1": ["产出指标"], "weight": [100], "direction": ["≥"],
+    ...                     "target": [10], "actual": [None]}, library_version="v",
+    ...                    weight_set="w", budget_weight=0)
+    >>> indicator_results(r)[["points", "missing"]].values.tolist()
+    [[0.0, True]]
+    """
+    ind = result.indicators.reindex(columns=list(INDICATOR_RESULT_COLUMNS))
+    out = ind.astype({"direction": object, "reason": object, "project": object})
+    out["points"] = ind["points"].to_numpy(dtype=float)
+    for column in ("missing", "over_achievement"):
+        out[column] = ind[column].to_numpy(dtype=bool)
+    return out.reset_index(drop=True)
+
+
+def grade_counts(grades: pd.Series, labels: Sequence[str]) -> pd.Series:
+    """How many projects got each grade, best first, zeros included.
+
+    Parameters
+    ----------
+    grades
+        Grade labels (None for ungraded).
+    labels
+        The band table's labels, best first.
+
+    Returns
+    -------
+    pandas.Series
+        Count per label, indexed by ``labels``.
+
+    Notes
+    -----
+    Labels outside ``labels`` are not counted; ungraded projects are not either.
+
+    Examples
+    --------
+    >>> grade_counts(pd.Series(["良", "优", "良"]), ["优", "良", "中", "差"]).tolist()
+    [1, 2, 0, 0]
+    """
+    return pd.Series(grades).value_counts().reindex(list(labels), fill_value=0).astype(int)
+
+
+def summary_by(projects: pd.DataFrame, by: str, *,
+               labels: Sequence[str] = ("优", "良", "中", "差")) -> pd.DataFrame:
+    """Scored projects summarised by department or budget type.
+
+    Parameters
+    ----------
+    projects
+        :func:`project_results`.
+    by
+        ``"department"`` or ``"budget_type"``.
+    labels
+        The grades of the band table used, best first; each becomes a count column
+        (``load_bands(name).labels``; the national labels by default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``by``, ``n_projects``, ``amount``, ``mean_total``, ``weighted_total``
+        (amount-weighted mean), one count column per grade label and ``good_share`` (share of
+        the best two grades), sorted by ``by``.
+
+    Notes
+    -----
+    The amount-weighted mean Σ aᵢ Tᵢ / Σ aᵢ is how a department's project results are
+    combined in its overall evaluation (财预〔2020〕10号; :func:`scoring.department.score_departments`).
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"department": ["甲", "甲", "乙"], "amount": [1.0, 3.0, 2.0],
+    ...                   "total": [90.0, 70.0, 50.0], "grade": ["优", "中", "差"]})
+    >>> summary_by(p, "department")[["department", "mean_total", "weighted_total", "优"]
+    ...                             ].values.tolist()
+    [['乙', 50.0, 50.0, 0], ['甲', 80.0, 75.0, 1]]
+    """
+    if by not in projects.columns:
+        raise InputError(f"无法按 {by} 汇总", f"cannot summarise by {by!r}", field="by")
+    labels = tuple(labels)
+    keys, groups = pd.factorize(projects[by], sort=True)
+    n = len(groups)
+    amount = projects["amount"].to_numpy(dtype=float)
+    total = projects["total"].to_numpy(dtype=float)
+    count = np.bincount(keys, minlength=n)
+    amount_sum = np.bincount(keys, weights=amount, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(keys, weights=total, minlength=n) / count
+        weighted = np.bincount(keys, weights=amount * total, minlength=n) / amount_sum
+    out = pd.DataFrame({by: np.asarray(groups, dtype=object), "n_projects": count,
+                        "amount": amount_sum, "mean_total": mean, "weighted_total": weighted})
+    grade = projects["grade"].to_numpy(dtype=object)
+    for label in labels:
+        out[label] = np.bincount(keys, weights=(grade == label).astype(float),
+                                 minlength=n).astype(int)
+    out["good_share"] = out[list(labels[:2])].sum(axis=1) / count
+    return out
