@@ -1,0 +1,1 @@
+"""Migrations of the ``scoring`` tables (Alembic branch ``scoring``)."""

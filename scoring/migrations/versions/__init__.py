@@ -1,0 +1,1 @@
+"""Revisions of the ``scoring`` branch, applied by :func:`indicators.database.upgrade`."""
