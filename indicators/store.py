@@ -382,8 +382,7 @@ def publish_library(session: Session, *, ref: str, by: str, changelog: str) -> L
         _claim_draft(session, row, **version_header(published))
         _replace_content(session, row, published)
         session.exec(update(LibraryVersionRow).where(LibraryVersionRow.id == row.id)
-                     .values(status=published.status.value)
-                     )
+                     .values(status=published.status.value))
     return published
 
 
@@ -476,11 +475,13 @@ def delete_draft(session: Session, *, ref: str) -> None:
         No such version.
     ImmutableVersionError
         The version is published or retired.
+    ConflictError
+        Project targets were picked from the draft.
 
     Notes
     -----
-    The delete carries ``WHERE status = 'draft'``, so it cannot remove a version published a
-    moment earlier.
+    The draft is first claimed by a compare-and-set on its status, so a version published a
+    moment earlier is not removed.
 
     Examples
     --------
@@ -500,16 +501,17 @@ def delete_draft(session: Session, *, ref: str) -> None:
             raise ImmutableVersionError(f"'{ref}' 的状态为 {row.status}，只能删除草稿",
                                         f"'{ref}' is {row.status}; only drafts can be deleted",
                                         field="ref")
+        used = session.exec(select(func.count(TargetRow.id)).where(
+            TargetRow.library_version_id == row.id)).one()
+        if used:
+            raise ConflictError(f"有 {used} 条项目目标引用了草稿 '{ref}'，不能删除",
+                                f"{used} project target(s) refer to draft '{ref}'; it cannot be "
+                                "deleted", field="ref")
+        # The claim is the compare-and-set: it fails if the draft was published meanwhile.
+        _claim_draft(session, row)
         for table in (IndicatorRow, ChangelogRow):
-            session.exec(sql_delete(table).where(table.library_version_id == row.id)
-                         )
-        result = session.exec(sql_delete(LibraryVersionRow).where(
-            LibraryVersionRow.id == row.id, LibraryVersionRow.status == Status.DRAFT.value)
-            )
-        if result.rowcount != 1:
-            raise ImmutableVersionError(f"'{ref}' 刚被发布，不能删除",
-                                        f"'{ref}' was just published and cannot be deleted",
-                                        field="ref")
+            session.exec(sql_delete(table).where(table.library_version_id == row.id))
+        session.exec(sql_delete(LibraryVersionRow).where(LibraryVersionRow.id == row.id))
 
 
 def seed_builtin_libraries(session: Session) -> list[str]:

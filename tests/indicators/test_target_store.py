@@ -110,7 +110,7 @@ def test_a_referenced_draft_cannot_be_deleted(session: Session) -> None:
                     published_by=None, published_at=None)
     store.save_library(session, version=draft)
     store.save_target_tables(session, tables=[table(library_ref=draft.ref)])
-    with pytest.raises(ConflictError):
+    with pytest.raises(ConflictError, match="refer to draft"):
         store.delete_draft(session, ref=draft.ref)
     assert store.get_library(session, ref=draft.ref) == draft
 
