@@ -1,0 +1,77 @@
+"""The demo review round: accounts that sign in, 15 key reports, 4 raters each, half scored, once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlmodel import Session, func, select
+
+from indicators.demo import load_demo_county
+from review import store
+from review.auth import PasswordAuthenticator
+from review.demo import DEMO_ACCOUNTS, DEMO_ROUND_TITLE, seed_demo_review
+from review.tables import AuditRow, UserRow
+from tests.review.databases import BACKENDS, review_database
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path):
+    with review_database(request.param, tmp_path) as engine:
+        yield engine
+
+
+def test_demo_round_is_seeded_once_and_half_scored(engine) -> None:
+    with Session(engine) as s, s.begin():
+        first = seed_demo_review(s)
+    with Session(engine) as s:
+        audit_lines = s.exec(select(func.count()).select_from(AuditRow)).one()
+    with Session(engine) as s, s.begin():
+        again = seed_demo_review(s)
+    assert first.created and not again.created and again.round_id == first.round_id
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(AuditRow)).one() == audit_lines
+        assert s.exec(select(func.count()).select_from(UserRow)).one() == len(DEMO_ACCOUNTS)
+        admin = store.get_viewer(s, user_id=s.exec(
+            select(UserRow.id).where(UserRow.username == "admin")).one())
+        rnd = store.get_round(s, round_id=first.round_id, by=admin)
+        reports = store.list_reports(s, round_id=first.round_id, by=admin)
+        progress = store.progress(s, round_id=first.round_id, by=admin)
+        users = {u.user_id: u for u in store.list_users(s, by=admin)}
+    assert rnd.title == DEMO_ROUND_TITLE and rnd.status == "open"
+    county = load_demo_county()
+    key = county.projects[county.projects["是否重点项目"].astype(bool)]
+    assert sorted(r.project_code for r in reports) == sorted(key["项目编码"])
+    assert all(r.mime == "text/markdown" for r in reports)
+    assert (progress.groupby("report_id").size() == 4).all() and len(progress) == 60
+    share = progress["submitted"].mean()
+    assert 0.35 <= share <= 0.65
+    assert set(progress["status"]) == {"assigned", "draft", "submitted"}
+    department = {r.report_id: r.department for r in reports}
+    assert not any(users[u].department and users[u].department == department[r]
+                   for r, u in zip(progress["report_id"], progress["rater_id"], strict=True))
+    loads = progress.groupby("rater_id").size()
+    assert loads.max() - loads.min() <= 1 and len(loads) == 8
+
+
+def test_demo_accounts_sign_in_with_their_demo_passwords(engine) -> None:
+    with Session(engine) as s, s.begin():
+        seed_demo_review(s)
+    authenticator = PasswordAuthenticator()
+    with Session(engine) as s, s.begin():
+        for account in DEMO_ACCOUNTS[:3] + DEMO_ACCOUNTS[-1:]:
+            viewer = authenticator.authenticate(s, username=account.username,
+                                                password=account.password)
+            assert viewer.role == account.role and viewer.display_name == account.display_name
+
+
+def test_demo_severity_finds_the_severe_expert_among_submitted_sheets(engine) -> None:
+    with Session(engine) as s, s.begin():
+        demo = seed_demo_review(s)
+    with Session(engine) as s:
+        admin = store.get_viewer(s, user_id=s.exec(
+            select(UserRow.id).where(UserRow.username == "admin")).one())
+        result = store.panel_results(s, round_id=demo.round_id, by=admin, bootstrap=0)
+    effects = result.raters.set_index("rater_name")["effect"]
+    assert effects.idxmin() == "专家 王建国（高校）" and np.isfinite(effects).all()
