@@ -25,7 +25,8 @@ from indicators.errors import JixiaoError
 __all__ = ["cli", "main"]
 
 # Packages above the ground floor, in floor order; each may or may not offer commands yet.
-_OPTIONAL_COMMAND_MODULES = ("scoring.cli", "review.cli")
+_OPTIONAL_COMMAND_MODULES = ("scoring.cli", "scoring.cli_lifecycle", "scoring.cli_calibrate",
+                             "review.cli", "review.cli_delphi")
 
 
 def _version() -> str:
