@@ -2,7 +2,8 @@
 
 ``register(group)`` adds this package's commands to the front door's click group; each
 command is registered by its own ``_register_<name>`` function, so new commands are added
-beside the existing ones without touching them.
+beside the existing ones without touching them. ``ahp`` weighs criteria from a pairwise
+comparison matrix; ``score`` grades a county's projects from a scoring workbook.
 """
 
 from __future__ import annotations
@@ -16,13 +17,22 @@ from typing import Any
 
 import click
 import numpy as np
+from sqlmodel import Session
 
-from indicators.errors import InputError, JixiaoError
+from indicators import store as library_store
+from indicators.cli import CliState, JixiaoCliError
+from indicators.errors import InputError, JixiaoError, NotFoundError
+from indicators.frameworks import load_builtin
+from indicators.model import LibraryVersion
 from scoring.ahp import inconsistent_judgments
+from scoring.grades import load_bands
+from scoring.io import ScoringInput, read_scoring_workbook, write_result_workbook
 from scoring.pairwise import check_pairwise
 from scoring.random_index import random_index_tables
+from scoring.report import grade_counts
+from scoring.targets import DEFAULT_WEIGHT_SET, score_target_tables
 
-__all__ = ["read_pairwise_csv", "register"]
+__all__ = ["read_pairwise_csv", "register", "resolve_library"]
 
 _MISSING_MARKS = {"", "-", "—", "?", "？", "na", "nan", "缺"}
 
@@ -285,8 +295,163 @@ def _register_ahp(group: click.Group) -> None:
             _print_text(matrix_csv, report)
 
 
+def resolve_library(session: Session | None, ref: str) -> LibraryVersion:
+    """A library version from the database, or else from the frameworks shipped with jixiao.
+
+    Parameters
+    ----------
+    session
+        An open session on the database, or ``None`` to look at the shipped frameworks only.
+    ref
+        ``framework_id@version`` (or ``framework_id`` for its latest published version).
+
+    Returns
+    -------
+    LibraryVersion
+        The stored version when there is one, so a bureau's own versions win.
+
+    Raises
+    ------
+    NotFoundError
+        Neither stored nor shipped, or shipped under another version.
+
+    Notes
+    -----
+    A fresh database holds no library until a front door seeds it; scoring with a shipped
+    framework must work from the first command.
+
+    Examples
+    --------
+    >>> resolve_library(None, "national-target@1.0.0").ref
+    'national-target@1.0.0'
+    """
+    if session is not None:
+        try:
+            return library_store.get_library(session, ref=ref)
+        except NotFoundError:
+            pass
+    framework_id, _, version = str(ref).strip().partition("@")
+    builtin = load_builtin(framework_id.strip())
+    if version and builtin.version != version.strip().removeprefix("v"):
+        raise NotFoundError(f"找不到指标库版本 '{ref}'（内置版本为 {builtin.ref}）",
+                            f"library version '{ref}' not found (the shipped one is "
+                            f"{builtin.ref})", field="library")
+    return builtin
+
+
+def _one_year(data: ScoringInput, year: int | None) -> ScoringInput:
+    """The projects of one budget year, with their actuals and spending."""
+    years = sorted({t.project.year for t in data.tables})
+    if year is None:
+        if len(years) > 1:
+            listed = "、".join(map(str, years))
+            raise InputError(f"工作簿含多个年度（{listed}），请用 --year 选择一个",
+                             f"the workbook holds several years ({', '.join(map(str, years))}); "
+                             "choose one with --year", file=data.file, field="year")
+        return data
+    tables = tuple(t for t in data.tables if t.project.year == year)
+    if not tables:
+        raise InputError(f"工作簿中没有 {year} 年的项目（有：{'、'.join(map(str, years))}）",
+                         f"the workbook has no projects of {year} (it has "
+                         f"{', '.join(map(str, years))})", file=data.file, field="year")
+    codes = {t.project.code for t in tables}
+    return ScoringInput(tables, data.actuals[data.actuals["project"].isin(codes)],
+                        data.spending[data.spending["project"].isin(codes)], data.file)
+
+
+def _register_score(group: click.Group) -> None:
+    @group.command("score")
+    @click.argument("targets", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--library", "library_ref", required=True, metavar="ID@VERSION",
+                  help="指标库版本（已存或内置）/ library version, stored or shipped, "
+                       "e.g. sector-catalogue@1.0.0")
+    @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                  help="结果工作簿 .xlsx / result workbook")
+    @click.option("--bands", default="national", show_default=True,
+                  help="等级表 / band table (national, local_strict90, local_80_70_60, …)")
+    @click.option("--year", type=int, default=None,
+                  help="只评这一年度的项目 / score the projects of this budget year only")
+    @click.option("--weight-set", default=DEFAULT_WEIGHT_SET, show_default=True,
+                  help="记录的权重方案名称 / weight-set name recorded with the result")
+    @click.option("--save", is_flag=True,
+                  help="把评分结果存入数据库 / store the run in the database")
+    @click.option("--by", "created_by", default="",
+                  help="评分人（--save 时必填）/ who scores (needed with --save)")
+    @click.pass_context
+    def score(ctx: click.Context, targets: Path, library_ref: str, out: Path, bands: str,
+              year: int | None, weight_set: str, save: bool, created_by: str) -> None:
+        """按指标库评分并分级，写出结果工作簿 — score and grade a county's projects.
+
+        TARGETS is a scoring workbook: sheets 项目 and 绩效目标 (with 实际值 and 定性结论) and
+        预算执行 (项目编码, 预算金额(元), 实际支出(元)).
+        """
+        state = ctx.ensure_object(CliState)
+        done: dict[str, Any] = {}
+
+        def read() -> None:
+            done["input"] = _one_year(read_scoring_workbook(targets), year)
+            done["bands"] = load_bands(bands)
+
+        def library() -> None:
+            with Session(state.engine) as session:
+                done["library"] = resolve_library(session, library_ref)
+
+        def grade_all() -> None:
+            data = done["input"]
+            done["result"] = score_target_tables(
+                data.tables, done["library"], actuals=data.actuals, spending=data.spending,
+                bands=done["bands"], weight_set=weight_set)
+
+        def write() -> None:
+            try:
+                write_result_workbook(done["result"], done["input"].tables, out,
+                                      created_by=created_by)
+            except OSError as err:
+                raise InputError("无法写出结果工作簿", f"cannot write the result workbook "
+                                 f"({err.strerror})", file=out.name) from err
+
+        def keep() -> None:
+            from scoring.store import save_score_run
+
+            with Session(state.engine) as session:
+                done["run"] = save_score_run(
+                    session, result=done["result"], tables=done["input"].tables,
+                    year=done["input"].tables[0].project.year, created_by=created_by)
+
+        steps = [("读取 reading", read), ("指标库 library", library), ("评分 scoring", grade_all),
+                 ("写出 writing", write)]
+        if save:
+            steps.append(("保存 saving", keep))
+        try:
+            with click.progressbar(steps, label="评分 scoring", file=click.get_text_stream("stderr"),
+                                   item_show_func=lambda s: s[0] if s else None) as bar:
+                for _, step in bar:
+                    step()
+        except JixiaoError as err:
+            raise JixiaoCliError(err) from err
+        _print_score_summary(done, out)
+
+
+def _print_score_summary(done: dict[str, Any], out: Path) -> None:
+    result = done["result"]
+    totals = result.totals
+    labels = done["bands"].labels
+    counts = grade_counts(totals["grade"], labels)
+    click.echo(f"已评分 scored: {len(totals)} 个项目 projects（指标库 library "
+               f"{result.library_version}，等级表 bands {result.band_table} {result.band_version}）")
+    click.echo("等级 grades: " + "  ".join(f"{g} {n}" for g, n in counts.items()))
+    click.echo(f"平均分 mean total: {totals['total'].mean():.2f}")
+    missing = int(totals["n_missing"].sum())
+    if missing:
+        click.echo(f"缺少目标值或实际值 missing target or actual: {missing} 个指标记 0 分 / "
+                   "indicators scored 0")
+    click.echo(f"已写出 written: {out}")
+    if "run" in done:
+        click.echo(f"已保存 saved: 评分记录 score run #{done['run'].id}")
+
+
 def register(group: click.Group) -> None:
-    """Add the scoring commands (``ahp``) to the ``jixiao`` command group.
+    """Add the scoring commands (``ahp``, ``score``) to the ``jixiao`` command group.
 
     Parameters
     ----------
@@ -303,11 +468,17 @@ def register(group: click.Group) -> None:
     the weights with the criterion names from the CSV, λmax, CI, CR with 通过/未通过 at
     CR < 0.10 (Saaty 1980) and the judgments to revise first.
 
+    ``jixiao score TARGETS.xlsx --library ID@VERSION --out RESULT.xlsx [--bands national]
+    [--year YEAR]`` scores every project by the DOMAIN.md §3 rules with the library's rule
+    parameters, grades the totals (财预〔2020〕10号 bands by default) and writes the result
+    workbook; a bad input ends with exit code 2 and the message in Chinese and English.
+
     Examples
     --------
     >>> cli = click.Group("jixiao")
     >>> register(cli)
     >>> sorted(cli.commands)
-    ['ahp']
+    ['ahp', 'score']
     """
     _register_ahp(group)
+    _register_score(group)

@@ -310,8 +310,8 @@ def write_scoring_workbook(tables: Sequence[TargetTable], path: str | os.PathLik
         Columns :data:`scoring.targets.ACTUAL_COLUMNS`; ``None`` leaves 实际值 and 定性结论
         blank, which makes a template to fill in.
     spending
-        Columns :data:`scoring.targets.SPENDING_COLUMNS`; ``None`` writes each project with its
-        amount as the budget and a blank 实际支出(元).
+        Columns :data:`scoring.targets.SPENDING_COLUMNS`; a blank budget is written as the
+        project's amount, and ``None`` writes every project that way with a blank 实际支出(元).
 
     Returns
     -------
@@ -367,7 +367,10 @@ def write_scoring_workbook(tables: Sequence[TargetTable], path: str | os.PathLik
     by_project = {str(p): (b, s) for p, b, s in given.itertuples(index=False)}
     for r, table in enumerate(tables, start=2):
         project = table.project
-        budget, spent = by_project.get(project.code, (project.amount, None))
+        budget, spent = by_project.get(project.code, (None, None))
+        # The budget the execution rate divides by is written out, so the bureau sees it.
+        if budget is None or (isinstance(budget, float) and np.isnan(budget)):
+            budget = project.amount
         for k, value in enumerate((project.code, project.name, budget, spent)):
             if value is not None and not (isinstance(value, float) and np.isnan(value)):
                 cell = money.cell(r, k + 1, value)

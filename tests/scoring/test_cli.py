@@ -1,4 +1,4 @@
-"""Tests of the ``jixiao ahp`` command registered by scoring.cli."""
+"""Tests of the ``jixiao ahp`` and ``jixiao score`` commands registered by scoring.cli."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from pathlib import Path
 
 import click
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from indicators.errors import InputError
+from indicators.model import Project, Target, TargetTable
 from scoring.cli import read_pairwise_csv, register
 from scoring.pairwise import check_pairwise
 
@@ -132,3 +134,149 @@ def test_structural_errors(tmp_path):
         read_pairwise_csv(str(tmp_path / "bin.csv"))
     with pytest.raises(InputError, match="empty"):
         read_pairwise_csv(write(tmp_path, "\n\n"))
+
+
+# --------------------------------------------------------------------------- jixiao score
+
+def demo_frames():
+    """The demo county as the scoring adapter's frames: year-end actuals and spending."""
+    from indicators.demo import load_demo_county
+
+    county = load_demo_county()
+    actuals = county.actuals.rename(columns={"项目编码": "project", "指标编码": "indicator",
+                                             "实际值": "actual", "定性结论": "level"})
+    year_end = county.spending[county.spending["截至月份"] == 12]
+    spending = year_end.rename(columns={"项目编码": "project", "累计支出(元)": "spent"})
+    return county, actuals, spending[["project", "spent"]]
+
+
+@pytest.fixture(scope="module")
+def demo_workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from indicators.demo import demo_target_tables
+    from scoring.io import write_scoring_workbook
+
+    county, actuals, spending = demo_frames()
+    path = tmp_path_factory.mktemp("demo") / "示范县2021.xlsx"
+    write_scoring_workbook(demo_target_tables(county), path, actuals=actuals, spending=spending)
+    return path
+
+
+@pytest.fixture
+def scoring_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from indicators.database import clear_engine_cache
+
+    clear_engine_cache()
+    url = f"sqlite:///{tmp_path / 'score.sqlite3'}"
+    monkeypatch.setenv("JIXIAO_DATABASE_URL", url)
+    group = click.Group("jixiao")
+    register(group)
+
+    def invoke(*args: str):
+        result = CliRunner().invoke(group, ["score", *map(str, args)])
+        assert "Traceback" not in result.output
+        return result
+
+    yield invoke, url
+    clear_engine_cache()
+
+
+def row_points(direction: str, target: float, actual: float, weight: float, level) -> float:
+    """DOMAIN.md §3 in words, one indicator at a time; 定性 at its band's midpoint."""
+    if direction == "定性":
+        return {"达成": 0.9, "部分达成": 0.7, "未达成": 0.3}.get(level, 0.0) * weight
+    if np.isnan(target) or np.isnan(actual):
+        return 0.0
+    if direction == "≥":
+        return weight if actual >= target else weight * max(actual, 0.0) / target
+    if direction == "≤":
+        if actual <= target:
+            return weight
+        return 0.0 if actual >= 2 * target else weight * (1 - (actual - target) / target)
+    if target == 0:
+        return weight if actual <= 0 else 0.0
+    return weight * max(0.0, 1 - abs(actual - target) / abs(target))
+
+
+def test_score_the_demo_county(scoring_cli, demo_workbook: Path, tmp_path: Path):
+    from decimal import ROUND_HALF_UP, Decimal
+
+    invoke, _ = scoring_cli
+    out = tmp_path / "结果.xlsx"
+    result = invoke(demo_workbook, "--library", "sector-catalogue@1.0.0", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "289" in result.output and "sector-catalogue@1.0.0" in result.output
+    projects = pd.read_excel(out, sheet_name="项目得分", dtype={"项目编码": str})
+    assert len(projects) == 289 and projects["等级"].notna().all()
+    counts = projects["等级"].value_counts()
+    assert set(counts.index) <= {"优", "良", "中", "差"} and len(counts) >= 3
+    assert 55 <= projects["总分"].mean() <= 95
+    # An independent reading of the input workbook, scored row by row.
+    targets = pd.read_excel(demo_workbook, sheet_name="绩效目标", dtype={"项目编码": str})
+    money = pd.read_excel(demo_workbook, sheet_name="预算执行", dtype={"项目编码": str})
+    got = projects.set_index("项目编码")
+    checked = 0
+    for code in projects["项目编码"].iloc[::29]:
+        total = 0.0
+        for row in targets[targets["项目编码"] == code].itertuples(index=False):
+            level = None if pd.isna(row.定性结论) else row.定性结论
+            total += row_points(row.指标方向, float(row.指标值), float(row.实际值),
+                                float(row.权重), level)
+        spent = money.loc[money["项目编码"] == code].iloc[0]
+        total += min(10.0, spent["实际支出(元)"] / spent["预算金额(元)"] * 10.0)
+        expected = float(Decimal(repr(float(total))).quantize(Decimal("0.01"), ROUND_HALF_UP))
+        assert got.loc[code, "总分"] == pytest.approx(expected, abs=1e-9), code
+        grade = "优" if expected >= 90 else "良" if expected >= 80 else "中" if expected >= 60 \
+            else "差"
+        assert got.loc[code, "等级"] == grade
+        checked += 1
+    assert checked == 10
+
+
+def test_score_saves_the_run_and_picks_a_year(scoring_cli, demo_workbook: Path, tmp_path: Path):
+    from sqlmodel import Session
+
+    from indicators.database import get_engine
+    from scoring.store import list_score_runs
+
+    invoke, url = scoring_cli
+    out = tmp_path / "r.xlsx"
+    result = invoke(demo_workbook, "--library", "sector-catalogue", "--out", out, "--year",
+                    "2021", "--bands", "local_80_70_60", "--save", "--by", "王科长")
+    assert result.exit_code == 0, result.output
+    with Session(get_engine(url)) as session:
+        runs = list_score_runs(session, year=2021)
+    assert len(runs) == 1 and runs[0].band_table == "local_80_70_60"
+    assert runs[0].created_by == "王科长" and runs[0].n_projects == 289
+    wrong_year = invoke(demo_workbook, "--library", "sector-catalogue", "--out", out,
+                        "--year", "2030")
+    assert wrong_year.exit_code == 2 and "2030" in wrong_year.output
+
+
+def test_score_bad_input_exits_2_in_both_languages(scoring_cli, tmp_path: Path):
+    from scoring.io import write_scoring_workbook
+
+    invoke, _ = scoring_cli
+    out = tmp_path / "r.xlsx"
+    missing = invoke(tmp_path / "none.xlsx", "--library", "national-target", "--out", out)
+    assert missing.exit_code == 2
+    assert "错误" in missing.output and "Error" in missing.output
+    project = Project("P1", "道路养护", "交通运输局", "一般公共预算", 100.0, 2021)
+    table = TargetTable(project, (Target("P1", "A", "养护里程", "产出指标", "数量指标", "≥",
+                                         90, 100.0),))
+    path = tmp_path / "bad.xlsx"
+    write_scoring_workbook([table], path, actuals=pd.DataFrame(
+        {"project": ["P1"], "indicator": ["A"], "actual": ["很多"]}),
+        spending=pd.DataFrame({"project": ["P1"], "spent": [80.0]}))
+    bad = invoke(path, "--library", "national-target", "--out", out)
+    assert bad.exit_code == 2 and "第 2 行" in bad.output and "row 2" in bad.output
+    assert "很多" in bad.output and not out.exists()
+    write_scoring_workbook([table], path, actuals=pd.DataFrame(
+        {"project": ["P1"], "indicator": ["A"], "actual": [95.0]}),
+        spending=pd.DataFrame({"project": ["P1"], "spent": [80.0]}))
+    unknown = invoke(path, "--library", "no-such-library@1.0.0", "--out", out)
+    assert unknown.exit_code == 2 and "no-such-library" in unknown.output
+    bands = invoke(path, "--library", "national-target", "--out", out, "--bands", "nowhere")
+    assert bands.exit_code == 2 and "nowhere" in bands.output
+    version = invoke(path, "--library", "national-target@9.0.0", "--out", out)
+    assert version.exit_code == 2 and "national-target@1.0.0" in version.output
+    assert not out.exists()

@@ -89,7 +89,8 @@ def test_round_trip(workbook: Path):
         back = read.loc[(row.project, row.indicator)]
         assert same(back["actual"], row.actual) and same(back["level"], row.level)
         assert same(back["manual_score"], row.manual_score)
-    assert got.spending["budget"].fillna(-1).tolist() == [1_000_000.0, -1, 200_000.0]
+    # A blank budget is written out as the project's amount.
+    assert got.spending["budget"].tolist() == [1_000_000.0, 400_000.0, 200_000.0]
     assert got.spending["spent"].tolist() == [950_000.0, 100_000.0, 200_000.0]
 
 
