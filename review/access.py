@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from indicators.errors import NotFoundError, PermissionDeniedError
+from indicators.errors import ConflictError, NotFoundError, PermissionDeniedError
 from indicators.frontdoor import STAFF_ROLES, Role, Viewer
 from review.model import (
     AuditEntry,
@@ -23,6 +23,7 @@ from review.model import (
     ReportPublic,
     RoundPublic,
     RoundStatus,
+    RubricItem,
     SheetPublic,
     SheetStatus,
     UserPublic,
@@ -44,6 +45,7 @@ __all__ = [
     "assignment_row",
     "audit",
     "audit_entry",
+    "editable_round",
     "is_panel_member",
     "report_public",
     "report_row",
@@ -51,6 +53,7 @@ __all__ = [
     "require_staff",
     "round_public",
     "round_row",
+    "rubric_of",
     "sheet_public",
     "user_public",
     "user_row",
@@ -183,6 +186,18 @@ def round_row(session: Session, round_id: int) -> RoundRow:
     return row
 
 
+def editable_round(session: Session, round_id: int, *, allowed: Iterable[RoundStatus]) -> RoundRow:
+    """A round's row when its status is one of ``allowed``, else ConflictError naming both."""
+    row = round_row(session, round_id)
+    allowed = tuple(allowed)
+    if RoundStatus(row.status) not in allowed:
+        names = "、".join(s.value for s in allowed)
+        raise ConflictError(f"轮次状态为 {row.status}，此操作只能在 {names} 状态下进行",
+                            f"the round is {row.status}; this needs it to be "
+                            f"{' or '.join(s.value for s in allowed)}", field="round_id")
+    return row
+
+
 def report_row(session: Session, report_id: int) -> ReportRow:
     """A report's row, or NotFoundError naming it."""
     row = session.get(ReportRow, report_id)
@@ -289,12 +304,22 @@ def report_public(row: ReportRow) -> ReportPublic:
                         size=int(row.size))
 
 
-def sheet_public(row: AssignmentRow) -> SheetPublic:
-    """The public view of a sheet row."""
+def rubric_of(rnd: RoundRow) -> list[RubricItem]:
+    """The rubric items a round is scored against, from its snapshot."""
+    return [RubricItem(code=i["code"], name=i["name"], explanation=i.get("explanation", ""),
+                       min_score=float(i["min_score"]), max_score=float(i["max_score"]),
+                       level1=i.get("level1", ""), checkpoints=i.get("checkpoints", ""))
+            for i in rnd.rubric]
+
+
+def sheet_public(row: AssignmentRow, codes: list[str]) -> SheetPublic:
+    """The public view of a sheet row; every item in ``codes`` appears (None while unscored)."""
+    stored = dict(row.scores or {})
+    scores = {c: (None if stored.get(c) is None else float(stored[c])) for c in codes}
     return SheetPublic(
         assignment_id=int(row.id), round_id=int(row.round_id), report_id=int(row.report_id),
         rater_id=int(row.rater_id), status=SheetStatus(row.status), version=int(row.version),
-        scores=dict(row.scores or {}), comments=dict(row.comments or {}),
+        scores=scores, comments={c: str(v) for c, v in (row.comments or {}).items()},
         overall_comment=row.overall_comment, updated_at=as_utc(row.updated_at),
         submitted_at=as_utc(row.submitted_at))
 

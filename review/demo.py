@@ -34,7 +34,7 @@ from review.store import (
     set_panel,
     submit_sheet,
 )
-from review.store_sheets import bureau_today
+from review.store_tasks import bureau_today
 from review.tables import RoundRow, UserRow
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_ROUND_TITLE", "DEMO_RUBRIC", "DemoAccount", "DemoReview",

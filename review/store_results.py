@@ -25,7 +25,7 @@ from review.access import (
 )
 from review.model import AuditEntry, PanelChoice, PanelMethod, RoundStatus, SheetStatus
 from review.panel import PanelResult, panel_result
-from review.store_sheets import bureau_today
+from review.store_tasks import bureau_today
 from review.tables import AssignmentRow, AuditRow, ReportRow, RoundRow, UserRow, as_utc
 
 __all__ = ["audit_log", "panel_results", "progress", "record_panel_choice", "round_scores"]

@@ -1,273 +1,36 @@
-"""Scoring: a rater's tasks, their sheets, drafts, the locking submit, and an admin's reopen.
+"""Changing a score sheet: drafts, the locking submit, and an admin's reopen.
 
-Blindness is enforced here, not in the pages: a rater reads only their own sheets until the
-round closes; after that, members of the round's panel may read the others'. Every write to a
-sheet is one conditional ``UPDATE`` on its row, guarded by the version the writer last saw,
-the sheet's status and the round being open, so of two concurrent writers exactly one wins
-and the other gets :class:`~indicators.errors.ConflictError`. Scores, comments, status and
-version live in the same row and change in that one statement, so a sheet is never half
-written. Each change appends its old and new values to the audit log in the same transaction.
+Every write to a sheet is one conditional ``UPDATE`` on its row, guarded by the version the
+writer last saw, the sheet's status and the round being open, so of two concurrent writers
+exactly one wins and the other gets :class:`~indicators.errors.ConflictError`. Scores,
+comments, status and version live in the same row and change in that one statement, so a sheet
+is never half written. Each change appends its old and new values to the audit log in the same
+transaction. Reading sheets (and blindness) is :mod:`review.store_tasks`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlmodel import Session, select, update
 
 from indicators.errors import ConflictError, InputError, PermissionDeniedError
-from indicators.frontdoor import STAFF_ROLES, Role, Viewer
+from indicators.frontdoor import Viewer
 from review.access import (
     active_user,
     assignment_row,
     audit,
-    is_panel_member,
     require_admin,
     round_row,
+    rubric_of,
+    sheet_public,
 )
-from review.model import RoundStatus, RubricItem, SheetPublic, SheetStatus, TaskPublic
-from review.tables import AssignmentRow, ReportRow, RoundRow, as_utc, utc_now
+from review.model import RoundStatus, RubricItem, SheetPublic, SheetStatus
+from review.tables import AssignmentRow, RoundRow, utc_now
 
-__all__ = [
-    "BUREAU_TIMEZONE",
-    "bureau_today",
-    "get_sheet",
-    "list_sheets",
-    "my_tasks",
-    "reopen_sheet",
-    "rubric_items",
-    "save_draft",
-    "submit_sheet",
-]
-
-BUREAU_TIMEZONE = timezone(timedelta(hours=8), "UTC+08:00")
-"""Deadlines are calendar days in China Standard Time (no daylight saving)."""
-
-
-def bureau_today(now: datetime | None = None) -> date:
-    """Today's date in China Standard Time, the calendar deadlines are set in.
-
-    Parameters
-    ----------
-    now
-        An aware time; default the clock.
-
-    Returns
-    -------
-    date
-
-    Notes
-    -----
-    A deadline day ends at midnight in Beijing, 16:00 UTC.
-
-    Examples
-    --------
-    >>> bureau_today(datetime(2021, 6, 30, 17, 0, tzinfo=UTC)).isoformat()
-    '2021-07-01'
-    """
-    return (now or datetime.now(UTC)).astimezone(BUREAU_TIMEZONE).date()
-
-
-def _items(rnd: RoundRow) -> list[RubricItem]:
-    return [RubricItem(code=i["code"], name=i["name"], explanation=i.get("explanation", ""),
-                       min_score=float(i["min_score"]), max_score=float(i["max_score"]),
-                       level1=i.get("level1", ""), checkpoints=i.get("checkpoints", ""))
-            for i in rnd.rubric]
-
-
-def rubric_items(session: Session, *, round_id: int) -> list[RubricItem]:
-    """The items of a round's score sheet, in rubric order.
-
-    Parameters
-    ----------
-    session
-        An open session.
-    round_id
-        The round.
-
-    Returns
-    -------
-    list of RubricItem
-        Each leaf of the rubric, scored from 0 to its weight.
-
-    Raises
-    ------
-    NotFoundError
-        No such round.
-
-    Notes
-    -----
-    Read from the snapshot taken when the round was created, so a newer rubric version never
-    changes a running round. The rubric is not secret: no viewer is needed.
-
-    Examples
-    --------
-    >>> rubric_items.__name__
-    'rubric_items'
-    """
-    return _items(round_row(session, round_id))
-
-
-def _public(row: AssignmentRow, codes: list[str]) -> SheetPublic:
-    stored = dict(row.scores or {})
-    scores = {c: (None if stored.get(c) is None else float(stored[c])) for c in codes}
-    return SheetPublic(
-        assignment_id=int(row.id), round_id=int(row.round_id), report_id=int(row.report_id),
-        rater_id=int(row.rater_id), status=SheetStatus(row.status), version=int(row.version),
-        scores=scores, comments={c: str(v) for c, v in (row.comments or {}).items()},
-        overall_comment=row.overall_comment, updated_at=as_utc(row.updated_at),
-        submitted_at=as_utc(row.submitted_at))
-
-
-def _may_read(session: Session, viewer: Viewer, row: AssignmentRow, rnd: RoundRow) -> None:
-    user = active_user(session, viewer)
-    if Role(user.role) in STAFF_ROLES or int(row.rater_id) == int(user.id):
-        return
-    if RoundStatus(rnd.status) is RoundStatus.CLOSED and is_panel_member(
-            session, int(rnd.id), int(user.id)):
-        return
-    raise PermissionDeniedError("评审结束前不能查看其他评审人的评分",
-                                "another rater's sheet stays hidden until the round closes",
-                                field="assignment_id")
-
-
-def get_sheet(session: Session, *, assignment_id: int, viewer: Viewer) -> SheetPublic:
-    """One score sheet: the rater's own, any for staff, others' for the panel once closed.
-
-    Parameters
-    ----------
-    session
-        An open session.
-    assignment_id
-        The sheet.
-    viewer
-        The signed-in person.
-
-    Returns
-    -------
-    SheetPublic
-        Every rubric item appears in ``scores`` (None while unscored).
-
-    Raises
-    ------
-    NotFoundError
-        No such sheet.
-    PermissionDeniedError
-        Another rater's sheet while the round is not closed, or a sheet of a round the viewer
-        is not on.
-
-    Notes
-    -----
-    The row is re-read past the session's cache, so the version returned is the stored one.
-
-    Examples
-    --------
-    >>> get_sheet.__name__
-    'get_sheet'
-    """
-    row = assignment_row(session, assignment_id, fresh=True)
-    rnd = round_row(session, row.round_id)
-    _may_read(session, viewer, row, rnd)
-    return _public(row, [i.code for i in _items(rnd)])
-
-
-def list_sheets(session: Session, *, round_id: int, viewer: Viewer) -> list[SheetPublic]:
-    """The sheets of a round a person may read: all for staff (and the panel once closed).
-
-    Parameters
-    ----------
-    session
-        An open session.
-    round_id
-        The round.
-    viewer
-        The signed-in person.
-
-    Returns
-    -------
-    list of SheetPublic
-        By report then rater. A rater gets only their own while the round is not closed.
-
-    Raises
-    ------
-    NotFoundError
-        No such round.
-
-    Notes
-    -----
-    The same rule as :func:`get_sheet`, applied in the query.
-
-    Examples
-    --------
-    >>> list_sheets.__name__
-    'list_sheets'
-    """
-    rnd = round_row(session, round_id)
-    user = active_user(session, viewer)
-    statement = select(AssignmentRow).where(AssignmentRow.round_id == rnd.id).order_by(
-        AssignmentRow.report_id, AssignmentRow.rater_id).execution_options(populate_existing=True)
-    sees_all = Role(user.role) in STAFF_ROLES or (
-        RoundStatus(rnd.status) is RoundStatus.CLOSED
-        and is_panel_member(session, int(rnd.id), int(user.id)))
-    if not sees_all:
-        statement = statement.where(AssignmentRow.rater_id == user.id)
-    codes = [i.code for i in _items(rnd)]
-    return [_public(r, codes) for r in session.exec(statement).all()]
-
-
-def my_tasks(session: Session, *, viewer: Viewer, now: datetime | None = None) -> list[TaskPublic]:
-    """The viewer's sheets in open and closed rounds ("我的评审任务"), open rounds first.
-
-    Parameters
-    ----------
-    session
-        An open session.
-    viewer
-        The signed-in rater.
-    now
-        The current time (tests pass a fixed one); default the clock.
-
-    Returns
-    -------
-    list of TaskPublic
-        ``overdue`` is true for an unsubmitted sheet of an open round whose deadline day (in
-        China Standard Time) has passed.
-
-    Raises
-    ------
-    PermissionDeniedError
-        A disabled or missing account.
-
-    Notes
-    -----
-    Rounds still in draft are being prepared and are not shown.
-
-    Examples
-    --------
-    >>> my_tasks.__name__
-    'my_tasks'
-    """
-    user = active_user(session, viewer)
-    rows = session.exec(
-        select(AssignmentRow, RoundRow, ReportRow.title)
-        .join(RoundRow, RoundRow.id == AssignmentRow.round_id)
-        .join(ReportRow, ReportRow.id == AssignmentRow.report_id)
-        .where(AssignmentRow.rater_id == user.id,
-               RoundRow.status.in_([RoundStatus.OPEN.value, RoundStatus.CLOSED.value]))
-        .order_by(RoundRow.status.desc(), RoundRow.id.desc(), AssignmentRow.report_id)
-        .execution_options(populate_existing=True)).all()
-    today = bureau_today(now)
-    return [TaskPublic(
-        assignment_id=int(a.id), round_id=int(r.id), round_title=r.title,
-        report_id=int(a.report_id), report_title=title, status=SheetStatus(a.status),
-        deadline=r.deadline,
-        overdue=bool(r.status == RoundStatus.OPEN.value and r.deadline is not None
-                     and today > r.deadline and a.status != SheetStatus.SUBMITTED.value))
-        for a, r, title in rows]
-
+__all__ = ["reopen_sheet", "save_draft", "submit_sheet"]
 
 def _number(code: str, value: Any) -> float | None:
     if value is None:
@@ -418,14 +181,14 @@ def save_draft(
     'save_draft'
     """
     row, rnd = _writable(session, assignment_id, viewer, expected_version)
-    items = _items(rnd)
+    items = rubric_of(rnd)
     merged, notes = _merge(items, row, scores, comments)
     overall = str(overall_comment or "")
     old_scores, new_scores = _diff(dict(row.scores or {}), merged)
     old_notes, new_notes = _diff(dict(row.comments or {}), notes)
     if not new_scores and not old_scores and not old_notes and not new_notes \
             and overall == row.overall_comment:
-        return _public(row, [i.code for i in items])
+        return sheet_public(row, [i.code for i in items])
     status = row.status
     updated = _compare_and_set(
         session, row, expected_version, scores=merged, comments=notes, overall_comment=overall,
@@ -437,7 +200,7 @@ def save_draft(
           new={"status": SheetStatus.DRAFT.value, "version": int(updated.version),
                "scores": new_scores, "comments": new_notes, "overall_comment": overall})
     session.flush()
-    return _public(updated, [i.code for i in items])
+    return sheet_public(updated, [i.code for i in items])
 
 
 def submit_sheet(
@@ -493,7 +256,7 @@ def submit_sheet(
     'submit_sheet'
     """
     row, rnd = _writable(session, assignment_id, viewer, expected_version)
-    items = _items(rnd)
+    items = rubric_of(rnd)
     merged, notes = _merge(items, row, scores, comments)
     missing = [i for i in items if merged.get(i.code) is None]
     if missing:
@@ -512,7 +275,7 @@ def submit_sheet(
           new={"status": SheetStatus.SUBMITTED.value, "version": int(updated.version),
                "scores": merged, "comments": notes})
     session.flush()
-    return _public(updated, [i.code for i in items])
+    return sheet_public(updated, [i.code for i in items])
 
 
 def reopen_sheet(session: Session, *, assignment_id: int, reason: str, by: Viewer) -> SheetPublic:
@@ -575,4 +338,4 @@ def reopen_sheet(session: Session, *, assignment_id: int, reason: str, by: Viewe
           new={"status": SheetStatus.DRAFT.value, "version": int(updated.version),
                "reason": reason})
     session.flush()
-    return _public(updated, [i.code for i in _items(rnd)])
+    return sheet_public(updated, [i.code for i in rubric_of(rnd)])
