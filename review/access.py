@@ -17,16 +17,7 @@ from sqlmodel import Session, select
 from indicators.errors import ConflictError, NotFoundError, PermissionDeniedError
 from indicators.frontdoor import STAFF_ROLES, Role, Viewer
 from review.model import (
-    AuditEntry,
-    PanelChoice,
-    PanelMethod,
-    ReportPublic,
-    RoundPublic,
     RoundStatus,
-    RubricItem,
-    SheetPublic,
-    SheetStatus,
-    UserPublic,
 )
 from review.tables import (
     AssignmentRow,
@@ -35,7 +26,6 @@ from review.tables import (
     ReportRow,
     RoundRow,
     UserRow,
-    as_utc,
     utc_now,
 )
 
@@ -44,21 +34,14 @@ __all__ = [
     "active_user",
     "assignment_row",
     "audit",
-    "audit_entry",
     "editable_round",
     "is_panel_member",
-    "report_public",
     "report_row",
     "require_admin",
     "require_staff",
-    "round_public",
     "round_row",
-    "rubric_of",
-    "sheet_public",
-    "user_public",
     "user_row",
     "usernames",
-    "viewer_of",
 ]
 
 RATER_ROLES: frozenset[Role] = frozenset({Role.EXPERT, Role.DEPUTY})
@@ -90,8 +73,15 @@ def active_user(session: Session, viewer: Viewer) -> UserRow:
 
     Examples
     --------
-    >>> active_user.__name__
-    'active_user'
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     active_user(s, tiny.raters[0]).username
+    'rater1'
+    >>> clear_engine_cache()
     """
     row = session.get(UserRow, viewer.user_id)
     if row is None or row.disabled or row.role != Role(viewer.role).value:
@@ -126,8 +116,15 @@ def require_staff(session: Session, viewer: Viewer | None) -> UserRow:
 
     Examples
     --------
-    >>> require_staff.__name__
-    'require_staff'
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     require_staff(s, tiny.admin).role
+    'admin'
+    >>> clear_engine_cache()
     """
     if viewer is None or Role(viewer.role) not in STAFF_ROLES:
         raise PermissionDeniedError("只有管理员和财政人员可以执行此操作",
@@ -160,8 +157,19 @@ def require_admin(session: Session, viewer: Viewer | None) -> UserRow:
 
     Examples
     --------
-    >>> require_admin.__name__
-    'require_admin'
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> from indicators.errors import PermissionDeniedError
+    >>> with Session(engine) as s:
+    ...     try:
+    ...         require_admin(s, tiny.raters[0])
+    ...     except PermissionDeniedError as err:
+    ...         print(err.en)
+    only admins may do this
+    >>> clear_engine_cache()
     """
     if viewer is None or Role(viewer.role) is not Role.ADMIN:
         raise PermissionDeniedError("只有管理员可以执行此操作", "only admins may do this",
@@ -170,7 +178,40 @@ def require_admin(session: Session, viewer: Viewer | None) -> UserRow:
 
 
 def user_row(session: Session, user_id: int) -> UserRow:
-    """An account's row, or NotFoundError naming it."""
+    """An account's row.
+
+    Parameters
+    ----------
+    session
+        An open session.
+    user_id
+        The account.
+
+    Returns
+    -------
+    UserRow
+
+    Raises
+    ------
+    NotFoundError
+        No such account.
+
+    Notes
+    -----
+    Rows stay inside the store; pages get :class:`~review.model.UserPublic`.
+
+    Examples
+    --------
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     user_row(s, tiny.raters[0].user_id).username
+    'rater1'
+    >>> clear_engine_cache()
+    """
     row = session.get(UserRow, user_id)
     if row is None:
         raise NotFoundError(f"找不到用户 {user_id}", f"user {user_id} not found", field="user_id")
@@ -178,7 +219,40 @@ def user_row(session: Session, user_id: int) -> UserRow:
 
 
 def round_row(session: Session, round_id: int) -> RoundRow:
-    """A round's row, or NotFoundError naming it."""
+    """A round's row.
+
+    Parameters
+    ----------
+    session
+        An open session.
+    round_id
+        The round.
+
+    Returns
+    -------
+    RoundRow
+
+    Raises
+    ------
+    NotFoundError
+        No such round.
+
+    Notes
+    -----
+    The row carries the rubric snapshot the round is scored against.
+
+    Examples
+    --------
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     round_row(s, tiny.round_id).status
+    'open'
+    >>> clear_engine_cache()
+    """
     row = session.get(RoundRow, round_id)
     if row is None:
         raise NotFoundError(f"找不到评审轮次 {round_id}", f"review round {round_id} not found",
@@ -187,7 +261,46 @@ def round_row(session: Session, round_id: int) -> RoundRow:
 
 
 def editable_round(session: Session, round_id: int, *, allowed: Iterable[RoundStatus]) -> RoundRow:
-    """A round's row when its status is one of ``allowed``, else ConflictError naming both."""
+    """A round's row when its status is one of ``allowed``.
+
+    Parameters
+    ----------
+    session
+        An open session.
+    round_id
+        The round.
+    allowed
+        The statuses the change needs.
+
+    Returns
+    -------
+    RoundRow
+
+    Raises
+    ------
+    ConflictError
+        The round is in another status (NotFoundError if missing).
+
+    Notes
+    -----
+    The message names the round's status and the ones the change needs.
+
+    Examples
+    --------
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> from indicators.errors import ConflictError
+    >>> with Session(engine) as s:
+    ...     try:
+    ...         editable_round(s, tiny.round_id, allowed=(RoundStatus.DRAFT,))
+    ...     except ConflictError as err:
+    ...         print(err.en)
+    the round is open; this needs it to be draft
+    >>> clear_engine_cache()
+    """
     row = round_row(session, round_id)
     allowed = tuple(allowed)
     if RoundStatus(row.status) not in allowed:
@@ -199,7 +312,40 @@ def editable_round(session: Session, round_id: int, *, allowed: Iterable[RoundSt
 
 
 def report_row(session: Session, report_id: int) -> ReportRow:
-    """A report's row, or NotFoundError naming it."""
+    """A report's row, with its document.
+
+    Parameters
+    ----------
+    session
+        An open session.
+    report_id
+        The report.
+
+    Returns
+    -------
+    ReportRow
+
+    Raises
+    ------
+    NotFoundError
+        No such report.
+
+    Notes
+    -----
+    Only :func:`review.store.report_content` hands the document out, after its checks.
+
+    Examples
+    --------
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     report_row(s, 1).title
+    '报告1'
+    >>> clear_engine_cache()
+    """
     row = session.get(ReportRow, report_id)
     if row is None:
         raise NotFoundError(f"找不到评价报告 {report_id}", f"report {report_id} not found",
@@ -208,7 +354,42 @@ def report_row(session: Session, report_id: int) -> ReportRow:
 
 
 def assignment_row(session: Session, assignment_id: int, *, fresh: bool = False) -> AssignmentRow:
-    """A sheet's row, or NotFoundError; ``fresh`` re-reads it past the session's identity map."""
+    """A score sheet's row.
+
+    Parameters
+    ----------
+    session
+        An open session.
+    assignment_id
+        The sheet.
+    fresh
+        Re-read the row from the database even if the session holds it already.
+
+    Returns
+    -------
+    AssignmentRow
+
+    Raises
+    ------
+    NotFoundError
+        No such sheet.
+
+    Notes
+    -----
+    After a conditional UPDATE the session's cached row is stale; ``fresh`` replaces it.
+
+    Examples
+    --------
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     assignment_row(s, tiny.sheets[0], fresh=True).version
+    1
+    >>> clear_engine_cache()
+    """
     statement = select(AssignmentRow).where(AssignmentRow.id == assignment_id)
     if fresh:
         statement = statement.execution_options(populate_existing=True)
@@ -220,7 +401,38 @@ def assignment_row(session: Session, assignment_id: int, *, fresh: bool = False)
 
 
 def is_panel_member(session: Session, round_id: int, user_id: int) -> bool:
-    """Whether a user sits on a round's panel."""
+    """Whether a user sits on a round's panel.
+
+    Parameters
+    ----------
+    session
+        An open session.
+    round_id
+        The round.
+    user_id
+        The account.
+
+    Returns
+    -------
+    bool
+
+    Notes
+    -----
+    Panel members may read each other's sheets once the round is closed.
+
+    Examples
+    --------
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     is_panel_member(s, tiny.round_id, tiny.raters[0].user_id), is_panel_member(
+    ...         s, tiny.round_id, tiny.admin.user_id)
+    (True, False)
+    >>> clear_engine_cache()
+    """
     return session.get(PanelRow, (round_id, user_id)) is not None
 
 
@@ -261,8 +473,15 @@ def audit(
 
     Examples
     --------
-    >>> audit.__name__
-    'audit'
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s, s.begin():
+    ...     audit(s, actor=None, entity="round", entity_id=tiny.round_id, action="note",
+    ...           new={"text": "示例"})
+    >>> clear_engine_cache()
     """
     session.add(AuditRow(
         at=utc_now(), actor_id=None if actor is None else actor.id,
@@ -271,68 +490,43 @@ def audit(
         old=None if old is None else dict(old), new=None if new is None else dict(new)))
 
 
-def viewer_of(row: UserRow) -> Viewer:
-    """The signed-in view of an account row."""
-    return Viewer(user_id=int(row.id), username=row.username, display_name=row.display_name,
-                  role=Role(row.role), department=row.department)
 
 
-def user_public(row: UserRow) -> UserPublic:
-    """The public view of an account row (never its password hash)."""
-    return UserPublic(user_id=int(row.id), username=row.username,
-                      display_name=row.display_name, role=Role(row.role),
-                      department=row.department, disabled=bool(row.disabled),
-                      locked_until=as_utc(row.locked_until))
 
 
-def round_public(row: RoundRow, creator: str) -> RoundPublic:
-    """The public view of a round row; ``creator`` is the creating account's username."""
-    return RoundPublic(
-        round_id=int(row.id), title=row.title, year=int(row.year), rubric_ref=row.rubric_ref,
-        status=RoundStatus(row.status), deadline=row.deadline,
-        raters_per_report=int(row.raters_per_report), panel_method=PanelMethod(row.panel_method),
-        created_by=creator, created_at=as_utc(row.created_at), closed_at=as_utc(row.closed_at),
-        panel_choice=None if row.panel_choice is None else PanelChoice(row.panel_choice),
-        panel_choice_reason=row.panel_choice_reason)
 
-
-def report_public(row: ReportRow) -> ReportPublic:
-    """The public view of a report row, without its content."""
-    return ReportPublic(report_id=int(row.id), round_id=int(row.round_id), title=row.title,
-                        project_code=row.project_code, department=row.department,
-                        filename=row.filename, mime=row.mime, sha256=row.sha256,
-                        size=int(row.size))
-
-
-def rubric_of(rnd: RoundRow) -> list[RubricItem]:
-    """The rubric items a round is scored against, from its snapshot."""
-    return [RubricItem(code=i["code"], name=i["name"], explanation=i.get("explanation", ""),
-                       min_score=float(i["min_score"]), max_score=float(i["max_score"]),
-                       level1=i.get("level1", ""), checkpoints=i.get("checkpoints", ""))
-            for i in rnd.rubric]
-
-
-def sheet_public(row: AssignmentRow, codes: list[str]) -> SheetPublic:
-    """The public view of a sheet row; every item in ``codes`` appears (None while unscored)."""
-    stored = dict(row.scores or {})
-    scores = {c: (None if stored.get(c) is None else float(stored[c])) for c in codes}
-    return SheetPublic(
-        assignment_id=int(row.id), round_id=int(row.round_id), report_id=int(row.report_id),
-        rater_id=int(row.rater_id), status=SheetStatus(row.status), version=int(row.version),
-        scores=scores, comments={c: str(v) for c, v in (row.comments or {}).items()},
-        overall_comment=row.overall_comment, updated_at=as_utc(row.updated_at),
-        submitted_at=as_utc(row.submitted_at))
-
-
-def audit_entry(row: AuditRow) -> AuditEntry:
-    """The public view of an audit row."""
-    return AuditEntry(entry_id=int(row.id), at=as_utc(row.at), actor=row.actor,
-                      entity=row.entity, entity_id=row.entity_id, action=row.action,
-                      old=row.old, new=row.new)
 
 
 def usernames(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
-    """Usernames by id for the given ids, in one query."""
+    """Usernames by id, in one query.
+
+    Parameters
+    ----------
+    session
+        An open session.
+    user_ids
+        Ids; None entries are skipped.
+
+    Returns
+    -------
+    dict of int to str
+
+    Notes
+    -----
+    Ids that do not exist are left out.
+
+    Examples
+    --------
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     usernames(s, [tiny.admin.user_id, None])
+    {1: 'admin'}
+    >>> clear_engine_cache()
+    """
     wanted = {int(i) for i in user_ids if i is not None}
     if not wanted:
         return {}

@@ -23,8 +23,14 @@ from sqlmodel import Session, select, update
 
 from indicators.errors import InputError, PermissionDeniedError
 from indicators.frontdoor import Viewer
-from review.access import active_user, audit, require_staff, user_row, viewer_of
+from review.access import (
+    active_user,
+    audit,
+    require_staff,
+    user_row,
+)
 from review.tables import InviteRow, UserRow, as_utc, utc_now
+from review.views import viewer_of
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
@@ -293,8 +299,17 @@ def create_invite(session: Session, *, user_id: int, by: Viewer, ttl_hours: floa
 
     Examples
     --------
-    >>> create_invite.__name__
-    'create_invite'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s, s.begin():
+    ...     token = create_invite(s, user_id=tiny.raters[0].user_id, by=tiny.admin)
+    >>> len(token) >= 43
+    True
+    >>> clear_engine_cache()
     """
     actor = require_staff(session, by)
     if not 0 < float(ttl_hours) <= 720:
@@ -352,8 +367,17 @@ def viewer_from_invite(session: Session, *, token: str) -> Viewer:
 
     Examples
     --------
-    >>> viewer_from_invite.__name__
-    'viewer_from_invite'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s, s.begin():
+    ...     token = create_invite(s, user_id=tiny.raters[0].user_id, by=tiny.admin)
+    ...     viewer_from_invite(s, token=token).username
+    'rater1'
+    >>> clear_engine_cache()
     """
     return viewer_of(_valid_invite(session, token)[1])
 
@@ -389,8 +413,17 @@ def redeem_invite(session: Session, *, token: str, new_password: str) -> Viewer:
 
     Examples
     --------
-    >>> redeem_invite.__name__
-    'redeem_invite'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s, s.begin():
+    ...     token = create_invite(s, user_id=tiny.raters[0].user_id, by=tiny.admin)
+    ...     redeem_invite(s, token=token, new_password="示范密码-2021").username
+    'rater1'
+    >>> clear_engine_cache()
     """
     check_new_password(new_password)
     invite, user = _valid_invite(session, token)

@@ -21,9 +21,9 @@ from indicators.demo import load_demo_county
 from indicators.errors import NotFoundError
 from indicators.frontdoor import Role, Viewer
 from indicators.store import get_library, seed_builtin_libraries
-from review.access import viewer_of
 from review.store import (
     add_report,
+    assign,
     auto_assign,
     create_round,
     create_user,
@@ -36,9 +36,10 @@ from review.store import (
 )
 from review.store_tasks import bureau_today
 from review.tables import RoundRow, UserRow
+from review.views import viewer_of
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_ROUND_TITLE", "DEMO_RUBRIC", "DemoAccount", "DemoReview",
-           "demo_report_markdown", "seed_demo_review"]
+           "TinyRound", "demo_report_markdown", "seed_demo_review", "seed_tiny_round"]
 
 DEMO_ROUND_TITLE = "2021 年度财政重点评价报告评审"
 DEMO_RUBRIC = "report-review-rubric@1.0.0"
@@ -214,12 +215,7 @@ def seed_demo_review(session: Session, *, seed: int = 2021) -> DemoReview:
     >>> DEMO_ACCOUNTS[0].username, len(DEMO_ACCOUNTS)
     ('admin', 10)
     """
-    try:
-        get_library(session, ref=DEMO_RUBRIC)
-    except NotFoundError:
-        # The library store commits its own writes, so it gets a session of its own.
-        with Session(session.get_bind()) as library_session:
-            seed_builtin_libraries(library_session)
+    _ensure_rubric(session)
     accounts = _accounts(session)
     existing = session.exec(select(RoundRow.id).where(RoundRow.title == DEMO_ROUND_TITLE)).first()
     if existing is not None:
@@ -245,3 +241,80 @@ def seed_demo_review(session: Session, *, seed: int = 2021) -> DemoReview:
     _score_sheets(session, rnd.round_id, accounts, seed)
     session.flush()
     return DemoReview(round_id=rnd.round_id, created=True)
+
+
+@dataclass(frozen=True)
+class TinyRound:
+    """The smallest open round: an admin, two raters, two reports, every sheet assigned."""
+
+    admin: Viewer
+    raters: tuple[Viewer, ...]
+    round_id: int
+    sheets: tuple[int, ...]
+
+
+def _ensure_rubric(session: Session) -> None:
+    try:
+        get_library(session, ref=DEMO_RUBRIC)
+    except NotFoundError:
+        # The library store commits its own writes, so it gets a session of its own.
+        with Session(session.get_bind()) as library_session:
+            seed_builtin_libraries(library_session)
+
+
+def seed_tiny_round(session: Session) -> TinyRound:
+    """An open two-report, two-rater round on a fresh database, for examples and quick checks.
+
+    Parameters
+    ----------
+    session
+        An open session on a database with no admin yet; the caller commits.
+
+    Returns
+    -------
+    TinyRound
+        ``sheets`` lists rater 1's two sheets, then rater 2's.
+
+    Raises
+    ------
+    PermissionDeniedError
+        The database already has an admin (the tiny round bootstraps its own).
+
+    Notes
+    -----
+    Accounts get no password (invite-only), so no argon2 hash is computed and seeding is
+    instant.
+
+    Examples
+    --------
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> len(tiny.sheets), tiny.raters[0].username
+    (4, 'rater1')
+    >>> clear_engine_cache()
+    """
+    _ensure_rubric(session)
+    admin_row = create_user(session, username="admin", display_name="管理员", role=Role.ADMIN,
+                            by=None)
+    admin = Viewer(user_id=admin_row.user_id, username="admin", display_name="管理员",
+                   role=Role.ADMIN)
+    raters = tuple(
+        Viewer(user_id=create_user(session, username=f"rater{n}", display_name=f"评审人{n}",
+                                   role=Role.EXPERT, by=admin).user_id,
+               username=f"rater{n}", display_name=f"评审人{n}", role=Role.EXPERT)
+        for n in (1, 2))
+    rnd = create_round(session, title="示例轮次", year=2021, rubric_ref=DEMO_RUBRIC,
+                       deadline=None, raters_per_report=2, by=admin)
+    reports = [add_report(session, round_id=rnd.round_id, title=f"报告{n}",
+                          filename=f"report{n}.md", content=f"# 报告{n}".encode(), by=admin)
+               for n in (1, 2)]
+    set_panel(session, round_id=rnd.round_id, user_ids=[r.user_id for r in raters], by=admin)
+    assign(session, round_id=rnd.round_id,
+           pairs=[(p.report_id, r.user_id) for r in raters for p in reports], by=admin)
+    open_round(session, round_id=rnd.round_id, by=admin)
+    sheets = [x.assignment_id for r in raters
+              for x in sorted(list_sheets(session, round_id=rnd.round_id, viewer=r),
+                              key=lambda x: x.report_id)]
+    return TinyRound(admin=admin, raters=raters, round_id=rnd.round_id, sheets=tuple(sheets))

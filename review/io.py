@@ -78,8 +78,20 @@ def export_round(session: Session, *, round_id: int, by: Viewer, path: str | Pat
 
     Examples
     --------
-    >>> export_round.__name__
-    'export_round'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> import tempfile, pathlib, pandas as pd
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> with Session(engine) as s:
+    ...     path = export_round(s, round_id=tiny.round_id, by=tiny.admin,
+    ...                         path=folder / "round.xlsx", bootstrap=0)
+    >>> list(pd.read_excel(path, sheet_name=None))
+    ['评分明细', '汇总', '评审人', '一致性']
+    >>> clear_engine_cache()
     """
     target = Path(path)
     rnd = get_round(session, round_id=round_id, by=by)

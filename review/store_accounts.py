@@ -16,13 +16,12 @@ from review.access import (
     audit,
     require_admin,
     require_staff,
-    user_public,
     user_row,
-    viewer_of,
 )
 from review.auth import check_new_password, hash_password
 from review.model import UserPublic
 from review.tables import UserRow, utc_now
+from review.views import user_public, viewer_of
 
 __all__ = ["create_user", "get_viewer", "list_users", "reset_password", "set_user_disabled"]
 
@@ -143,8 +142,16 @@ def list_users(session: Session, *, by: Viewer) -> list[UserPublic]:
 
     Examples
     --------
-    >>> list_users.__name__
-    'list_users'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     [u.username for u in list_users(s, by=tiny.admin)]
+    ['admin', 'rater1', 'rater2']
+    >>> clear_engine_cache()
     """
     require_staff(session, by)
     rows = session.exec(select(UserRow).order_by(UserRow.username)).all()
@@ -184,8 +191,17 @@ def set_user_disabled(session: Session, *, user_id: int, disabled: bool, by: Vie
 
     Examples
     --------
-    >>> set_user_disabled.__name__
-    'set_user_disabled'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s, s.begin():
+    ...     set_user_disabled(s, user_id=tiny.raters[1].user_id, disabled=True,
+    ...                       by=tiny.admin).disabled
+    True
+    >>> clear_engine_cache()
     """
     actor = require_admin(session, by)
     row = user_row(session, user_id)
@@ -236,8 +252,17 @@ def reset_password(session: Session, *, user_id: int, new_password: str, by: Vie
 
     Examples
     --------
-    >>> reset_password.__name__
-    'reset_password'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s, s.begin():
+    ...     reset_password(s, user_id=tiny.raters[0].user_id, new_password="新密码-2021-ok",
+    ...                    by=tiny.admin).locked_until is None
+    True
+    >>> clear_engine_cache()
     """
     actor = require_admin(session, by)
     row = user_row(session, user_id)
@@ -278,8 +303,16 @@ def get_viewer(session: Session, *, user_id: int) -> Viewer:
 
     Examples
     --------
-    >>> get_viewer.__name__
-    'get_viewer'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     get_viewer(s, user_id=tiny.raters[0].user_id) == tiny.raters[0]
+    True
+    >>> clear_engine_cache()
     """
     row = user_row(session, user_id)
     return viewer_of(active_user(session, viewer_of(row)))

@@ -20,12 +20,12 @@ from review.access import (
     editable_round,
     is_panel_member,
     require_staff,
-    user_public,
     user_row,
 )
 from review.assign import assign_reports
 from review.model import RoundStatus, UserPublic
 from review.tables import AssignmentRow, PanelRow, ReportRow, RoundRow, UserRow
+from review.views import user_public
 
 __all__ = ["assign", "auto_assign", "set_panel"]
 
@@ -66,8 +66,17 @@ def set_panel(session: Session, *, round_id: int, user_ids: Sequence[int], by: V
 
     Examples
     --------
-    >>> set_panel.__name__
-    'set_panel'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s, s.begin():
+    ...     [u.username for u in set_panel(s, round_id=tiny.round_id,
+    ...                                    user_ids=[r.user_id for r in tiny.raters], by=tiny.admin)]
+    ['rater1', 'rater2']
+    >>> clear_engine_cache()
     """
     actor = require_staff(session, by)
     rnd = editable_round(session, round_id, allowed=(RoundStatus.DRAFT, RoundStatus.OPEN))
@@ -145,8 +154,20 @@ def assign(session: Session, *, round_id: int, pairs: Sequence[tuple[int, int]],
 
     Examples
     --------
-    >>> assign.__name__
-    'assign'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> from review.store_reports import add_report
+    >>> with Session(engine) as s, s.begin():
+    ...     extra = add_report(s, round_id=tiny.round_id, title="补充报告", filename="extra.md",
+    ...                        content="# 补充".encode(), by=tiny.admin)
+    ...     assign(s, round_id=tiny.round_id, pairs=[(extra.report_id, tiny.raters[0].user_id)],
+    ...            by=tiny.admin)
+    1
+    >>> clear_engine_cache()
     """
     actor = require_staff(session, by)
     rnd = editable_round(session, round_id, allowed=(RoundStatus.DRAFT, RoundStatus.OPEN))
@@ -217,8 +238,25 @@ def auto_assign(session: Session, *, round_id: int, k: int | None = None, seed: 
 
     Examples
     --------
-    >>> auto_assign.__name__
-    'auto_assign'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> from review.store_rounds import create_round
+    >>> from review.store_reports import add_report
+    >>> with Session(engine) as s, s.begin():
+    ...     rnd = create_round(s, title="新轮次", year=2022, rubric_ref="report-review-rubric",
+    ...                        deadline=None, raters_per_report=1, by=tiny.admin)
+    ...     for n in range(4):
+    ...         _ = add_report(s, round_id=rnd.round_id, title=f"报告{n}", filename="r.md",
+    ...                        content=b"# r", by=tiny.admin)
+    ...     _ = set_panel(s, round_id=rnd.round_id, user_ids=[r.user_id for r in tiny.raters],
+    ...                   by=tiny.admin)
+    ...     auto_assign(s, round_id=rnd.round_id, by=tiny.admin)["load"].tolist()
+    [2, 2]
+    >>> clear_engine_cache()
     """
     actor = require_staff(session, by)
     rnd = editable_round(session, round_id, allowed=(RoundStatus.DRAFT,))

@@ -17,13 +17,13 @@ from review.access import (
     active_user,
     audit,
     editable_round,
-    report_public,
     report_row,
     require_staff,
     round_row,
 )
 from review.model import ReportPublic, RoundStatus
 from review.tables import AssignmentRow, ReportRow
+from review.views import report_public
 
 __all__ = ["MAX_DOCUMENT_BYTES", "add_report", "list_reports", "report_content"]
 
@@ -95,8 +95,18 @@ def add_report(
 
     Examples
     --------
-    >>> add_report.__name__
-    'add_report'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s, s.begin():
+    ...     report = add_report(s, round_id=tiny.round_id, title="补充报告", filename="extra.md",
+    ...                         content="# 补充".encode(), by=tiny.admin)
+    >>> report.mime, report.sha256[:12]
+    ('text/markdown', '7e12f39e8e80')
+    >>> clear_engine_cache()
     """
     actor = require_staff(session, by)
     rnd = editable_round(session, round_id, allowed=(RoundStatus.DRAFT, RoundStatus.OPEN))
@@ -167,8 +177,16 @@ def list_reports(session: Session, *, round_id: int, by: Viewer) -> list[ReportP
 
     Examples
     --------
-    >>> list_reports.__name__
-    'list_reports'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     [r.title for r in list_reports(s, round_id=tiny.round_id, by=tiny.raters[0])]
+    ['报告1', '报告2']
+    >>> clear_engine_cache()
     """
     round_row(session, round_id)
     user = active_user(session, by)
@@ -210,8 +228,17 @@ def report_content(session: Session, *, report_id: int, by: Viewer) -> bytes:
 
     Examples
     --------
-    >>> report_content.__name__
-    'report_content'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     report = list_reports(s, round_id=tiny.round_id, by=tiny.admin)[0]
+    ...     report_content(s, report_id=report.report_id, by=tiny.raters[0]).decode()
+    '# 报告1'
+    >>> clear_engine_cache()
     """
     user = active_user(session, by)
     row = report_row(session, report_id)

@@ -17,7 +17,6 @@ from indicators.frontdoor import STAFF_ROLES, Role, Viewer
 from review.access import (
     active_user,
     audit,
-    audit_entry,
     is_panel_member,
     require_admin,
     require_staff,
@@ -27,6 +26,7 @@ from review.model import AuditEntry, PanelChoice, PanelMethod, RoundStatus, Shee
 from review.panel import PanelResult, panel_result
 from review.store_tasks import bureau_today
 from review.tables import AssignmentRow, AuditRow, ReportRow, RoundRow, UserRow, as_utc
+from review.views import audit_entry
 
 __all__ = ["audit_log", "panel_results", "progress", "record_panel_choice", "round_scores"]
 
@@ -102,8 +102,19 @@ def round_scores(session: Session, *, round_id: int, viewer: Viewer) -> pd.DataF
 
     Examples
     --------
-    >>> round_scores.__name__
-    'round_scores'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> from review.store_rounds import close_round
+    >>> with Session(engine) as s, s.begin():
+    ...     _ = close_round(s, round_id=tiny.round_id, by=tiny.admin)
+    ...     scores = round_scores(s, round_id=tiny.round_id, viewer=tiny.raters[0])
+    >>> list(scores.columns), len(scores)
+    (['report_id', 'report_title', 'rater_id', 'rater_name', 'item_code', 'score'], 0)
+    >>> clear_engine_cache()
     """
     rnd = round_row(session, round_id)
     _may_see_results(session, viewer, rnd)
@@ -149,8 +160,26 @@ def panel_results(session: Session, *, round_id: int, by: Viewer,
 
     Examples
     --------
-    >>> panel_results.__name__
-    'panel_results'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> from review.store_sheets import submit_sheet
+    >>> from review.store_tasks import rubric_items
+    >>> with Session(engine) as s, s.begin():
+    ...     items = rubric_items(s, round_id=tiny.round_id)
+    ...     for n, sheet in enumerate(tiny.sheets):
+    ...         share = (0.9, 0.7, 0.8, 0.6)[n]
+    ...         _ = submit_sheet(s, assignment_id=sheet, viewer=tiny.raters[n // 2],
+    ...                          expected_version=1,
+    ...                          scores={i.code: i.max_score * share for i in items})
+    >>> with Session(engine) as s:
+    ...     result = panel_results(s, round_id=tiny.round_id, by=tiny.admin, bootstrap=0)
+    >>> result.reports["raw_score"].round(1).tolist()
+    [85.0, 65.0]
+    >>> clear_engine_cache()
     """
     rnd = round_row(session, round_id)
     _may_see_results(session, by, rnd)
@@ -211,8 +240,20 @@ def record_panel_choice(session: Session, *, round_id: int, choice: PanelChoice 
 
     Examples
     --------
-    >>> record_panel_choice.__name__
-    'record_panel_choice'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> from review.store_rounds import close_round, get_round
+    >>> with Session(engine) as s, s.begin():
+    ...     _ = close_round(s, round_id=tiny.round_id, by=tiny.admin)
+    ...     record_panel_choice(s, round_id=tiny.round_id, choice="raw",
+    ...                         reason="评审人宽严差异不显著", by=tiny.admin)
+    ...     get_round(s, round_id=tiny.round_id, by=tiny.admin).panel_choice.value
+    'raw'
+    >>> clear_engine_cache()
     """
     actor = require_staff(session, by)
     rnd = round_row(session, round_id)
@@ -279,8 +320,17 @@ def progress(session: Session, *, round_id: int, by: Viewer,
 
     Examples
     --------
-    >>> progress.__name__
-    'progress'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     sheets = progress(s, round_id=tiny.round_id, by=tiny.admin)
+    >>> sheets.groupby("rater_id")["submitted"].agg(["sum", "size"]).to_numpy().tolist()
+    [[0, 2], [0, 2]]
+    >>> clear_engine_cache()
     """
     require_staff(session, by)
     rnd = round_row(session, round_id)
@@ -333,8 +383,16 @@ def audit_log(session: Session, *, by: Viewer, entity: str | None = None) -> lis
 
     Examples
     --------
-    >>> audit_log.__name__
-    'audit_log'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     [e.action for e in audit_log(s, by=tiny.admin, entity="round")]
+    ['create', 'open']
+    >>> clear_engine_cache()
     """
     require_admin(session, by)
     statement = select(AuditRow).order_by(AuditRow.id)

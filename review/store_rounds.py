@@ -20,12 +20,12 @@ from review.access import (
     audit,
     editable_round,
     require_staff,
-    round_public,
     round_row,
     usernames,
 )
 from review.model import PanelMethod, RoundPublic, RoundStatus
 from review.tables import AssignmentRow, PanelRow, RoundRow, UserRow, utc_now
+from review.views import round_public
 
 __all__ = ["close_round", "create_round", "get_round", "list_rounds", "open_round"]
 
@@ -122,8 +122,19 @@ def create_round(
 
     Examples
     --------
-    >>> create_round.__name__
-    'create_round'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s, s.begin():
+    ...     rnd = create_round(s, title="2022 年度评审", year=2022,
+    ...                        rubric_ref="report-review-rubric", deadline="2022-06-30",
+    ...                        by=tiny.admin)
+    >>> rnd.rubric_ref, rnd.status.value, rnd.deadline.isoformat()
+    ('report-review-rubric@1.0.0', 'draft', '2022-06-30')
+    >>> clear_engine_cache()
     """
     actor = require_staff(session, by)
     title = str(title or "").strip()
@@ -186,8 +197,16 @@ def list_rounds(session: Session, *, by: Viewer) -> list[RoundPublic]:
 
     Examples
     --------
-    >>> list_rounds.__name__
-    'list_rounds'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     [r.title for r in list_rounds(s, by=tiny.raters[0])]
+    ['示例轮次']
+    >>> clear_engine_cache()
     """
     visible = _visible_round_ids(session, by)
     statement = select(RoundRow).order_by(RoundRow.id.desc())
@@ -227,8 +246,16 @@ def get_round(session: Session, *, round_id: int, by: Viewer) -> RoundPublic:
 
     Examples
     --------
-    >>> get_round.__name__
-    'get_round'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     get_round(s, round_id=tiny.round_id, by=tiny.raters[0]).status.value
+    'open'
+    >>> clear_engine_cache()
     """
     row = round_row(session, round_id)
     visible = _visible_round_ids(session, by)
@@ -290,8 +317,16 @@ def open_round(session: Session, *, round_id: int, by: Viewer) -> RoundPublic:
 
     Examples
     --------
-    >>> open_round.__name__
-    'open_round'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     get_round(s, round_id=tiny.round_id, by=tiny.admin).status.value  # opened by the seed
+    'open'
+    >>> clear_engine_cache()
     """
     actor = require_staff(session, by)
     rnd = editable_round(session, round_id, allowed=(RoundStatus.DRAFT,))
@@ -331,8 +366,16 @@ def close_round(session: Session, *, round_id: int, by: Viewer) -> RoundPublic:
 
     Examples
     --------
-    >>> close_round.__name__
-    'close_round'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s, s.begin():
+    ...     close_round(s, round_id=tiny.round_id, by=tiny.admin).status.value
+    'closed'
+    >>> clear_engine_cache()
     """
     actor = require_staff(session, by)
     rnd = editable_round(session, round_id, allowed=(RoundStatus.OPEN,))

@@ -24,11 +24,10 @@ from review.access import (
     audit,
     require_admin,
     round_row,
-    rubric_of,
-    sheet_public,
 )
 from review.model import RoundStatus, RubricItem, SheetPublic, SheetStatus
 from review.tables import AssignmentRow, RoundRow, utc_now
+from review.views import rubric_of, sheet_public
 
 __all__ = ["reopen_sheet", "save_draft", "submit_sheet"]
 
@@ -177,8 +176,18 @@ def save_draft(
 
     Examples
     --------
-    >>> save_draft.__name__
-    'save_draft'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s, s.begin():
+    ...     sheet = save_draft(s, assignment_id=tiny.sheets[0], viewer=tiny.raters[0],
+    ...                        scores={"YJ0101": 3.5}, expected_version=1)
+    >>> sheet.status.value, sheet.version, sheet.scores["YJ0101"]
+    ('draft', 2, 3.5)
+    >>> clear_engine_cache()
     """
     row, rnd = _writable(session, assignment_id, viewer, expected_version)
     items = rubric_of(rnd)
@@ -252,8 +261,20 @@ def submit_sheet(
 
     Examples
     --------
-    >>> submit_sheet.__name__
-    'submit_sheet'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> from review.store_tasks import rubric_items
+    >>> with Session(engine) as s, s.begin():
+    ...     items = rubric_items(s, round_id=tiny.round_id)
+    ...     sheet = submit_sheet(s, assignment_id=tiny.sheets[0], viewer=tiny.raters[0],
+    ...                          expected_version=1, scores={i.code: i.max_score for i in items})
+    >>> sheet.status.value, sheet.total
+    ('submitted', 100.0)
+    >>> clear_engine_cache()
     """
     row, rnd = _writable(session, assignment_id, viewer, expected_version)
     items = rubric_of(rnd)
@@ -312,8 +333,22 @@ def reopen_sheet(session: Session, *, assignment_id: int, reason: str, by: Viewe
 
     Examples
     --------
-    >>> reopen_sheet.__name__
-    'reopen_sheet'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> from review.store_tasks import rubric_items
+    >>> with Session(engine) as s, s.begin():
+    ...     items = rubric_items(s, round_id=tiny.round_id)
+    ...     _ = submit_sheet(s, assignment_id=tiny.sheets[0], viewer=tiny.raters[0],
+    ...                      expected_version=1, scores={i.code: i.max_score for i in items})
+    ...     sheet = reopen_sheet(s, assignment_id=tiny.sheets[0], reason="第一项误填",
+    ...                          by=tiny.admin)
+    >>> sheet.status.value, sheet.version
+    ('draft', 3)
+    >>> clear_engine_cache()
     """
     actor = require_admin(session, by)
     reason = str(reason or "").strip()

@@ -18,11 +18,10 @@ from review.access import (
     assignment_row,
     is_panel_member,
     round_row,
-    rubric_of,
-    sheet_public,
 )
 from review.model import RoundStatus, RubricItem, SheetPublic, SheetStatus, TaskPublic
 from review.tables import AssignmentRow, ReportRow, RoundRow
+from review.views import rubric_of, sheet_public
 
 __all__ = ["BUREAU_TIMEZONE", "bureau_today", "get_sheet", "list_sheets", "my_tasks",
            "rubric_items"]
@@ -82,8 +81,17 @@ def rubric_items(session: Session, *, round_id: int) -> list[RubricItem]:
 
     Examples
     --------
-    >>> rubric_items.__name__
-    'rubric_items'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     items = rubric_items(s, round_id=tiny.round_id)
+    >>> len(items), sum(i.max_score for i in items), items[0].code
+    (23, 100.0, 'YJ0101')
+    >>> clear_engine_cache()
     """
     return rubric_of(round_row(session, round_id))
 
@@ -131,8 +139,22 @@ def get_sheet(session: Session, *, assignment_id: int, viewer: Viewer) -> SheetP
 
     Examples
     --------
-    >>> get_sheet.__name__
-    'get_sheet'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> from indicators.errors import PermissionDeniedError
+    >>> with Session(engine) as s:
+    ...     get_sheet(s, assignment_id=tiny.sheets[0], viewer=tiny.raters[0]).status.value
+    ...     try:
+    ...         get_sheet(s, assignment_id=tiny.sheets[0], viewer=tiny.raters[1])
+    ...     except PermissionDeniedError as err:
+    ...         print(err.en)
+    'assigned'
+    another rater's sheet stays hidden until the round closes
+    >>> clear_engine_cache()
     """
     row = assignment_row(session, assignment_id, fresh=True)
     rnd = round_row(session, row.round_id)
@@ -168,8 +190,17 @@ def list_sheets(session: Session, *, round_id: int, viewer: Viewer) -> list[Shee
 
     Examples
     --------
-    >>> list_sheets.__name__
-    'list_sheets'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     len(list_sheets(s, round_id=tiny.round_id, viewer=tiny.raters[0])), len(
+    ...         list_sheets(s, round_id=tiny.round_id, viewer=tiny.admin))
+    (2, 4)
+    >>> clear_engine_cache()
     """
     rnd = round_row(session, round_id)
     user = active_user(session, viewer)
@@ -213,8 +244,16 @@ def my_tasks(session: Session, *, viewer: Viewer, now: datetime | None = None) -
 
     Examples
     --------
-    >>> my_tasks.__name__
-    'my_tasks'
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     [t.report_title for t in my_tasks(s, viewer=tiny.raters[1])]
+    ['报告1', '报告2']
+    >>> clear_engine_cache()
     """
     user = active_user(session, viewer)
     rows = session.exec(
