@@ -1,0 +1,54 @@
+"""Rows become public values without hashes or documents, with every rubric item on a sheet."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from indicators.frontdoor import Role
+from review.model import PanelMethod, RoundStatus, SheetStatus
+from review.tables import AssignmentRow, ReportRow, RoundRow, UserRow
+from review.views import (
+    report_public,
+    round_public,
+    rubric_of,
+    sheet_public,
+    user_public,
+    viewer_of,
+)
+
+
+def test_account_views_carry_no_password_hash() -> None:
+    row = UserRow(id=4, username="e1", display_name="专家", role="expert", department="县教育局",
+                  password_hash="$argon2id$secret", locked_until=datetime(2021, 6, 1, 8))
+    public = user_public(row)
+    assert public.role is Role.EXPERT and public.locked_until.tzinfo is not None
+    assert "argon2" not in repr(public) and "argon2" not in repr(viewer_of(row))
+    assert viewer_of(row).department == "县教育局"
+
+
+def test_report_view_has_the_checksum_but_not_the_document() -> None:
+    row = ReportRow(id=2, round_id=1, title="报告", filename="r.pdf", mime="application/pdf",
+                    sha256="0" * 64, size=5, content=b"%PDF-")
+    public = report_public(row)
+    assert public.sha256 == "0" * 64 and not hasattr(public, "content")
+
+
+def test_round_view_and_rubric_snapshot() -> None:
+    row = RoundRow(id=1, title="轮次", year=2021, rubric_ref="r@1.0.0", status="closed",
+                   panel_method="median", created_at=datetime(2021, 5, 1),
+                   rubric=[{"code": "A", "name": "甲", "min_score": 0, "max_score": 4,
+                            "level1": "一"}])
+    public = round_public(row, "finance")
+    assert public.status is RoundStatus.CLOSED and public.panel_method is PanelMethod.MEDIAN
+    assert public.created_by == "finance" and public.panel_choice is None
+    item = rubric_of(row)[0]
+    assert (item.code, item.min_score, item.max_score, item.level1) == ("A", 0.0, 4.0, "一")
+
+
+def test_sheet_view_lists_every_item_and_drops_unknown_ones() -> None:
+    row = AssignmentRow(id=1, round_id=1, report_id=2, rater_id=3, status="draft", version=4,
+                        scores={"A": 2, "B": None, "OLD": 1}, comments={"A": "好"})
+    public = sheet_public(row, ["A", "B", "C"])
+    assert public.scores == {"A": 2.0, "B": None, "C": None}
+    assert public.status is SheetStatus.DRAFT and public.version == 4
+    assert public.comments == {"A": "好"} and public.total is None
