@@ -1,0 +1,338 @@
+"""The year in numbers and words: summary, coverage by budget type, grades by department.
+
+:func:`summarise` counts and totals what each stage of :func:`scoring.year.run_year` decided
+and fills the settings' sentence templates (the reference county's wording, e.g. "开展5个项目
+事前绩效评估，经评估追减预算204万元"); :func:`coverage_table` and :func:`grades_by_department`
+give the county dashboard's tables; :func:`workbook_sheets` lays everything out with Chinese
+headers for the summary workbook.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from indicators.errors import InputError
+from scoring.application import BATCHES, ApplicationResult
+from scoring.exante import ExanteAssessment, ExanteTriggers
+from scoring.grades import load_bands
+from scoring.lifecycle_config import LifecycleConfig
+from scoring.money import format_wan
+from scoring.monitoring import MonitoringResult
+from scoring.project import round_half_up
+from scoring.target_review import TargetReview
+
+if TYPE_CHECKING:
+    from scoring.year import CountyYear, YearResult
+
+__all__ = ["summarise", "coverage_table", "grades_by_department", "workbook_sheets"]
+
+
+def _count(values: Any, label: str) -> int:
+    return int((np.asarray(values, dtype=object) == label).sum())
+
+
+def summarise(year: int, config: LifecycleConfig, triggers: ExanteTriggers,
+              exante: ExanteAssessment | None, review: TargetReview, watched: MonitoringResult,
+              evaluated: pd.DataFrame, key: np.ndarray, application: ApplicationResult
+              ) -> tuple[dict[str, Any], str, str]:
+    """The year's numbers and its summary in Chinese and English.
+
+    Parameters
+    ----------
+    year, config
+        The budget year and the settings (sentence templates, thresholds, grade labels).
+    triggers, exante, review, watched, evaluated, key, application
+        The stages' results as :func:`scoring.year.run_year` produces them.
+
+    Returns
+    -------
+    tuple
+        (numbers by name, Chinese text, English text). Amounts are in yuan in the numbers and
+        in 万元 (two decimals at most) in the text.
+
+    Raises
+    ------
+    InputError
+        A template names a field that does not exist.
+
+    Notes
+    -----
+    Counts: ex-ante = requests assessed (triggered and scored), cut = Σ ex-ante cuts; target
+    review = projects with an adjustment; monitoring = projects classified 调整调减 and their
+    suggested cuts, with 督促加快 and 整改纠偏 counts; self-evaluation = projects scored, by
+    grade; batches from result application.
+
+    Examples
+    --------
+    >>> from scoring.lifecycle_config import load_lifecycle_config
+    >>> from scoring.lifecycle_demo import demo_county_year
+    >>> from scoring.year import run_year
+    >>> config = load_lifecycle_config()
+    >>> numbers = run_year(demo_county_year(config), config).summary
+    >>> numbers["self_count"] <= numbers["self_scope"]
+    True
+    """
+    results = exante.results if exante is not None else pd.DataFrame(
+        {"project": [], "outcome": [], "cut": []})
+    labels = config.exante.outcome_bands.labels
+    grades = load_bands(config.evaluation.bands).labels
+    batches = application.batches.set_index("batch")
+    mon = watched.projects
+    numbers: dict[str, Any] = {
+        "year": year, "month": watched.month, "config": config.ref,
+        "requests": len(triggers.table), "exante_triggered": int(triggers.table["triggered"].sum()),
+        "exante_count": len(results),
+        "exante_pending": int(triggers.table["triggered"].sum()) - len(results),
+        **{f"exante_{label}": _count(results["outcome"], label) for label in labels},
+        "exante_cut": float(results["cut"].sum()),
+        "review_projects": len(review.projects),
+        "review_count": int((review.projects["adjustment"] > 0).sum()),
+        "review_cut": float(review.projects["adjustment"].sum()),
+        **{f"review_{label}": _count(review.projects["grade"], label)
+           for label in config.target_review.grade_bands.labels},
+        "monitor_count": _count(mon["classification"], "调整调减"),
+        "monitor_cut": float(mon["suggested_cut"].sum()),
+        "speed_count": _count(mon["classification"], "督促加快"),
+        "fix_count": _count(mon["classification"], "整改纠偏"),
+        "self_scope": len(evaluated), "self_count": int(evaluated["scored"].sum()),
+        "self_unscored": int((~evaluated["scored"]).sum()),
+        **{f"grade_{label}": _count(evaluated["grade"], label) for label in grades},
+        "sample_count": int(evaluated["in_sample"].sum()), "key_count": int(np.sum(key)),
+        "cut_count": int(batches.loc[BATCHES[0], "n_projects"]),
+        "cut_amount": float(batches.loc[BATCHES[0], "amount"]),
+        "recover_count": int(batches.loc[BATCHES[1], "n_projects"]),
+        "recover_amount": float(batches.loc[BATCHES[1], "amount"]),
+        "rework_count": int(batches.loc[BATCHES[2], "n_projects"]),
+        "rework_amount": float(batches.loc[BATCHES[2], "amount"]),
+    }
+    # Amounts to the fen, so sums of many cents do not carry binary noise into the workbook.
+    numbers = {k: (float(round_half_up(v, 2)) if isinstance(v, float) else v)
+               for k, v in numbers.items()}
+    words = {k: (format_wan(v) if isinstance(v, float) else v) for k, v in numbers.items()}
+    words["self_min"] = format_wan(config.evaluation.self_evaluation_min_amount)
+    texts = []
+    for lang, templates, joiner in (("zh", config.summary_zh, ""), ("en", config.summary_en, " ")):
+        words["grade_counts"] = ("、".join(f"{g}{numbers[f'grade_{g}']}个" for g in grades)
+                                 if lang == "zh" else
+                                 ", ".join(f"{g} {numbers[f'grade_{g}']}" for g in grades))
+        try:
+            texts.append(joiner.join(t.format(**words) for t in templates))
+        except (KeyError, IndexError) as err:
+            raise InputError(f"小结模板引用了不存在的字段：{err}",
+                             f"a summary template names an unknown field: {err}",
+                             field=f"summary.{lang}") from err
+    return numbers, texts[0], texts[1]
+
+
+def coverage_table(data: CountyYear, evaluated: pd.DataFrame, triggers: ExanteTriggers
+                   ) -> pd.DataFrame:
+    """Coverage of each stage by budget type (全覆盖), with a total row.
+
+    Parameters
+    ----------
+    data
+        The county's tables.
+    evaluated
+        :attr:`scoring.year.YearResult.evaluated`.
+    triggers
+        The ex-ante triggers of next year's requests.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per budget type and ``合计``: ``budget_type``, ``n_projects``, ``funds``,
+        ``n_with_targets``, ``n_monitored``, ``n_self_scope``, ``n_self_scored``,
+        ``self_funds_share``, ``n_key``, ``n_requests``, ``n_exante``.
+
+    Notes
+    -----
+    The four budgets (一般公共预算, 政府性基金预算, 国有资本经营预算, 社会保险基金预算) are all
+    under performance management in the reference county since 2021.
+
+    Examples
+    --------
+    >>> from scoring.lifecycle_config import load_lifecycle_config
+    >>> from scoring.lifecycle_demo import demo_county_year
+    >>> from scoring.year import run_year
+    >>> config = load_lifecycle_config()
+    >>> table = run_year(demo_county_year(config), config).coverage
+    >>> table["budget_type"].iloc[-1], int(table["n_projects"].iloc[-1])
+    ('合计', 289)
+    """
+    p = data.projects
+    month = int(data.spending["month"].max()) if len(data.spending) else 12
+    frame = pd.DataFrame({
+        "budget_type": p.get("budget_type", pd.Series("", index=p.index)).astype(str),
+        "n_projects": 1, "funds": p["amount"].astype(float),
+        "n_with_targets": p["project"].isin(data.targets["project"]).astype(int),
+        "n_monitored": p["project"].isin(data.spending.loc[data.spending["month"] < month,
+                                                            "project"]).astype(int),
+    })
+    scope = p["project"].isin(evaluated["project"])
+    scored = p["project"].isin(evaluated.loc[evaluated["scored"], "project"])
+    frame["n_self_scope"] = scope.astype(int)
+    frame["n_self_scored"] = scored.astype(int)
+    frame["scored_funds"] = np.where(scored, frame["funds"], 0.0)
+    frame["n_key"] = p["project"].isin(evaluated.loc[evaluated["is_key"], "project"]).astype(int)
+    table = frame.groupby("budget_type", sort=True).sum()
+    req = triggers.table
+    kinds = req.get("budget_type", pd.Series("", index=req.index)).astype(str)
+    table["n_requests"] = kinds.value_counts().reindex(table.index).fillna(0).astype(int)
+    table["n_exante"] = (kinds[req["triggered"].to_numpy()].value_counts()
+                         .reindex(table.index).fillna(0).astype(int))
+    table.loc["合计"] = table.sum()
+    table["self_funds_share"] = table["scored_funds"] / table["funds"]
+    return table.drop(columns="scored_funds").reset_index()
+
+
+def grades_by_department(evaluated: pd.DataFrame, config: LifecycleConfig) -> pd.DataFrame:
+    """How many self-evaluated projects of each department got each grade.
+
+    Parameters
+    ----------
+    evaluated
+        :attr:`scoring.year.YearResult.evaluated`.
+    config
+        The settings (grade labels of the evaluation bands).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``department``, one column per grade (best first) and ``total``.
+
+    Notes
+    -----
+    Grades are those used for result application (the key-evaluation grade where given).
+
+    Examples
+    --------
+    >>> from scoring.lifecycle_config import load_lifecycle_config
+    >>> ev = pd.DataFrame({"department": ["甲", "甲", "乙"], "final_grade": ["优", "中", "优"]})
+    >>> grades_by_department(ev, load_lifecycle_config()).values.tolist()
+    [['乙', 1, 0, 0, 0, 1], ['甲', 1, 0, 1, 0, 2]]
+    """
+    labels = list(load_bands(config.evaluation.bands).labels)
+    graded = evaluated.loc[evaluated["final_grade"].notna()]
+    table = pd.crosstab(graded["department"], graded["final_grade"]).reindex(
+        columns=labels, fill_value=0)
+    table["total"] = table.sum(axis=1)
+    table.columns.name = None
+    return table.reset_index()
+
+
+_NUMBER_NAMES = {
+    "requests": "下年预算申请数", "exante_triggered": "需事前评估项目数",
+    "exante_count": "已事前评估项目数", "exante_pending": "待评估项目数",
+    "exante_cut": "事前评估追减(元)", "review_projects": "审核项目数",
+    "review_count": "目标审核调整项目数", "review_cut": "目标审核调减(元)",
+    "monitor_count": "监控调整调减项目数", "monitor_cut": "监控调减(元)",
+    "speed_count": "督促加快项目数", "fix_count": "整改纠偏项目数",
+    "self_scope": "自评范围项目数", "self_count": "已自评项目数", "self_unscored": "无法评分项目数",
+    "sample_count": "部门评价抽样数", "key_count": "财政重点评价数",
+    "cut_count": "追减一批项目数", "cut_amount": "追减一批金额(元)",
+    "recover_count": "收回一批项目数", "recover_amount": "收回一批金额(元)",
+    "rework_count": "反馈整改一批项目数", "rework_amount": "反馈整改涉及下年金额(元)",
+}
+_HEADERS = {
+    "project": "项目编码", "name": "项目名称", "department": "主管部门", "budget_type": "预算类型",
+    "amount": "金额(元)", "previous_amount": "上年金额(元)", "growth": "增幅",
+    "increase": "增加额(元)", "rules": "触发规则", "total": "得分", "outcome": "评估结论",
+    "request": "申请金额(元)", "proposed_amount": "建议金额(元)", "cut": "追减(元)",
+    "approved_amount": "核定金额(元)", "below_floor": "有维度低于下限", "score": "审核得分",
+    "grade": "等级", "adjustment": "调减(元)", "adjusted_amount": "调整后金额(元)",
+    "codes": "问题代码", "n_findings": "问题数", "n_errors": "严重问题数", "row": "行号",
+    "indicator_code": "指标编码", "code": "问题代码", "severity": "严重程度", "zh": "问题说明",
+    "en": "description", "dismissed": "已驳回", "deduction": "扣分", "budget": "预算数(元)",
+    "spent": "累计支出(元)", "execution_percent": "预算执行率(%)",
+    "execution_ratio": "执行比", "target_progress": "目标进度", "execution_light": "执行灯",
+    "target_light": "目标灯", "light": "综合灯", "over_achievement": "超额标记",
+    "warning_execution": "执行预警", "warning_gap": "偏差预警", "classification": "分类处置",
+    "suggested_cut": "建议调减(元)", "scored": "已评分", "reason": "未评分原因",
+    "in_sample": "部门评价抽样", "is_key": "财政重点评价", "final_grade": "应用等级",
+    "action": "建议", "next_amount": "下年金额(元)", "suggested_next": "建议下年金额(元)",
+    "recover": "收回(元)", "rework": "反馈整改", "reasons": "整改原因", "batch": "批次",
+    "n_projects": "项目数", "funds": "资金(元)", "n_with_targets": "有绩效目标",
+    "n_monitored": "纳入监控", "n_self_scope": "自评范围", "n_self_scored": "已自评",
+    "self_funds_share": "自评资金占比", "n_key": "重点评价", "n_requests": "下年申请",
+    "n_exante": "需事前评估",
+}
+
+
+def _zh(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    keep = [c for c in columns if c in frame]
+    return frame[keep].rename(columns=_HEADERS)
+
+
+def workbook_sheets(result: YearResult, config: LifecycleConfig) -> list[tuple[str, pd.DataFrame]]:
+    """The summary workbook's sheets, with Chinese headers, in reading order.
+
+    Parameters
+    ----------
+    result
+        A year run by :func:`scoring.year.run_year`.
+    config
+        The settings it ran with (their sources are listed on the last sheet).
+
+    Returns
+    -------
+    list of (str, pandas.DataFrame)
+        Sheet name and table: 年度小结, 主要数字, 覆盖情况, 事前评估清单, 事前评估结果, 目标审核,
+        目标审核问题, 绩效监控, 单位自评, 结果应用, 结果应用批次, 分部门等级, 参数来源 and the
+        public tables.
+
+    Notes
+    -----
+    The sheets carry exactly the frames of the result, so the workbook and a dashboard built
+    on the same :class:`~scoring.year.YearResult` show the same numbers.
+
+    Examples
+    --------
+    >>> from scoring.lifecycle_config import load_lifecycle_config
+    >>> from scoring.lifecycle_demo import demo_county_year
+    >>> from scoring.year import run_year
+    >>> config = load_lifecycle_config()
+    >>> [name for name, _ in workbook_sheets(run_year(demo_county_year(config), config), config)][:3]
+    ['年度小结', '主要数字', '覆盖情况']
+    """
+    zh_lines = result.text_zh.split("。")
+    lines = [s + "。" for s in zh_lines if s] + [""] + [result.text_en]
+    numbers = pd.DataFrame({"项目": [_NUMBER_NAMES.get(k, k) for k in result.summary],
+                            "数值": list(result.summary.values())})
+    triggered = result.triggers.triggered
+    dims = [] if result.exante is None else [
+        c for c in result.exante.results.columns if c not in _HEADERS and c != "outcome_before_floor"]
+    exante = (pd.DataFrame() if result.exante is None else _zh(result.exante.results, [
+        "project", "total", *dims, "outcome", "below_floor", "request", "proposed_amount", "cut",
+        "approved_amount"]))
+    return [
+        ("年度小结", pd.DataFrame({"年度小结 / summary": lines})),
+        ("主要数字", numbers),
+        ("覆盖情况", _zh(result.coverage, list(result.coverage.columns))),
+        ("事前评估清单", _zh(triggered, ["project", "name", "department", "budget_type", "amount",
+                                      "previous_amount", "growth", "increase", "rules"])),
+        ("事前评估结果", exante),
+        ("目标审核", _zh(result.review.projects, [
+            "project", "amount", "n_findings", "n_errors", "deduction", "score", "grade", "codes",
+            "adjustment", "adjusted_amount"])),
+        ("目标审核问题", _zh(result.review.findings, [
+            "project", "row", "indicator_code", "code", "severity", "deduction", "dismissed", "zh",
+            "en"])),
+        ("绩效监控", _zh(result.monitoring.projects, [
+            "project", "budget", "spent", "execution_percent", "execution_ratio", "target_progress",
+            "execution_light", "target_light", "light", "over_achievement", "warning_execution",
+            "warning_gap", "classification", "suggested_cut"])),
+        ("单位自评", _zh(result.evaluated, [
+            "project", "department", "budget_type", "amount", "scored", "reason", "total", "grade",
+            "in_sample", "is_key", "final_grade"])),
+        ("结果应用", _zh(result.application.projects, [
+            "project", "grade", "action", "next_amount", "cut", "suggested_next", "recover",
+            "rework", "reasons"])),
+        ("结果应用批次", _zh(result.application.batches, ["batch", "n_projects", "amount"])),
+        ("分部门等级", result.grades_by_department.rename(
+            columns={"department": "主管部门", "total": "合计"})),
+        ("参数来源", pd.DataFrame({"参数": list(config.sources), "来源": list(config.sources.values())})),
+        *result.disclosure.sheets(),
+    ]
