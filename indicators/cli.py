@@ -16,31 +16,25 @@ both languages, never a traceback.
 from __future__ import annotations
 
 import json
+import sys
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
 
-from indicators import store
-from indicators.database import (
-    current_revisions,
-    ensure_schema,
-    get_engine,
-    head_revisions,
-    pending_revisions,
-)
-from indicators.database import upgrade as upgrade_schema
 from indicators.errors import JixiaoError, ValidationError
-from indicators.io import read_library, write_library
 from indicators.model import FrameworkKind, Indicator, LibraryVersion, Status
-from indicators.validate import check_library
-from indicators.versioning import diff, start_draft
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+# The database, file and validation modules (sqlalchemy, pandas) are imported inside the
+# commands that use them, so that `jixiao --help` and every other package's commands, which
+# import this module for CliState, start without them.
 
 __all__ = ["CliState", "JixiaoCliError", "ReportingGroup", "register"]
 
@@ -66,12 +60,16 @@ class CliState:
     @property
     def raw_engine(self) -> Engine:
         """The engine without touching the schema (for ``db current`` and ``db upgrade``)."""
+        from indicators.database import get_engine
+
         return get_engine(self.database_url)
 
     @property
     def engine(self) -> Engine:
         """The engine, its schema upgraded to every branch head on first use."""
         if self._engine is None:
+            from indicators.database import ensure_schema
+
             engine = self.raw_engine
             ensure_schema(engine)
             self._engine = engine
@@ -79,6 +77,10 @@ class CliState:
 
     def library_session(self) -> Session:
         """A session on a database holding every built-in framework (stored on first use)."""
+        from sqlmodel import Session
+
+        from indicators import store
+
         if not self._seeded:
             with Session(self.engine) as session:
                 store.seed_builtin_libraries(session)
@@ -124,11 +126,16 @@ class ReportingGroup(click.Group):
             return super().invoke(ctx)
         except JixiaoError as exc:
             raise JixiaoCliError(exc) from exc
-        except SQLAlchemyError as exc:
-            raise _SystemCliError("数据库错误", "database error",
-                                  str(getattr(exc, "orig", None) or exc)) from exc
         except OSError as exc:
             raise _SystemCliError("文件错误", "file error", str(exc)) from exc
+        except Exception as exc:
+            # A database error can only come from a loaded sqlalchemy; not importing it here
+            # keeps the front door's start quick.
+            sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+            if sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.SQLAlchemyError):
+                raise _SystemCliError("数据库错误", "database error",
+                                      str(getattr(exc, "orig", None) or exc)) from exc
+            raise
 
 
 def _state(ctx: click.Context) -> CliState:
@@ -207,6 +214,10 @@ def _show_text(version: LibraryVersion) -> str:
 
 def _load_version(ctx: click.Context, file_or_ref: str) -> LibraryVersion:
     """A library from a file when the argument names one, else from the store by ref."""
+    from indicators import store
+    from indicators.io import read_library
+
+
     path = Path(file_or_ref)
     if path.is_file():
         return read_library(path)
@@ -224,6 +235,9 @@ def _register_library(group: click.Group) -> None:
     @click.pass_context
     def list_command(ctx: click.Context, as_json: bool) -> None:
         """列出所有版本 — list every stored version."""
+        from indicators import store
+
+
         with _state(ctx).library_session() as session:
             rows = store.list_libraries(session)
         if as_json:
@@ -241,6 +255,9 @@ def _register_library(group: click.Group) -> None:
     @click.pass_context
     def show_command(ctx: click.Context, ref: str, as_json: bool) -> None:
         """显示一个版本的指标树 — show a version's indicator tree (REF: id@version or id)."""
+        from indicators import store
+
+
         with _state(ctx).library_session() as session:
             version = store.get_library(session, ref=ref)
         if as_json:
@@ -255,6 +272,10 @@ def _register_library(group: click.Group) -> None:
     @click.pass_context
     def diff_command(ctx: click.Context, ref_a: str, ref_b: str, as_json: bool) -> None:
         """比较两个版本（旧 → 新）— compare two versions (old → new)."""
+        from indicators import store
+        from indicators.versioning import diff
+
+
         with _state(ctx).library_session() as session:
             old = store.get_library(session, ref=ref_a)
             new = store.get_library(session, ref=ref_b)
@@ -275,6 +296,9 @@ def _register_library(group: click.Group) -> None:
     @click.pass_context
     def validate_command(ctx: click.Context, file_or_ref: str) -> None:
         """检查一个文件或已存版本 — check a library file or a stored version."""
+        from indicators.validate import check_library
+
+
         version = _load_version(ctx, file_or_ref)
         check_library(version)
         click.echo(f"通过检查 valid: {version.ref}（{len(version.indicators)} 个指标 indicators）")
@@ -290,6 +314,10 @@ def _register_library(group: click.Group) -> None:
     def import_command(ctx: click.Context, file: Path, framework_id: str | None,
                        version_text: str | None, title: str | None, kind: str | None) -> None:
         """导入为草稿（xlsx/csv/yaml）— import a library file as a draft."""
+        from indicators import store
+        from indicators.io import read_library
+
+
         meta = {name: value for name, value in (("framework_id", framework_id),
                                                 ("version", version_text), ("title", title),
                                                 ("kind", kind)) if value is not None}
@@ -306,6 +334,10 @@ def _register_library(group: click.Group) -> None:
     @click.pass_context
     def export_command(ctx: click.Context, ref: str, out: Path) -> None:
         """导出到 .xlsx/.csv/.yaml — export a version to a file."""
+        from indicators import store
+        from indicators.io import write_library
+
+
         with _state(ctx).library_session() as session:
             version = store.get_library(session, ref=ref)
         write_library(version, out)
@@ -319,6 +351,10 @@ def _register_library(group: click.Group) -> None:
     @click.pass_context
     def draft_command(ctx: click.Context, ref: str, new_version: str | None, author: str) -> None:
         """从已发布版本起草新版本 — start a draft from a published version."""
+        from indicators import store
+        from indicators.versioning import start_draft
+
+
         with _state(ctx).library_session() as session:
             base = store.get_library(session, ref=ref)
             draft = start_draft(base, new_version=new_version, author=author)
@@ -332,6 +368,9 @@ def _register_library(group: click.Group) -> None:
     @click.pass_context
     def publish_command(ctx: click.Context, ref: str, by: str, changelog: str) -> None:
         """检查并发布草稿（发布后不可修改）— validate and publish a draft (then frozen)."""
+        from indicators import store
+
+
         with _state(ctx).library_session() as session:
             published = store.publish_library(session, ref=ref, by=by, changelog=changelog)
         click.echo(f"已发布 published: {published.ref}")
@@ -343,6 +382,9 @@ def _register_library(group: click.Group) -> None:
     @click.pass_context
     def retire_command(ctx: click.Context, ref: str, by: str, reason: str) -> None:
         """停用已发布版本（仍可查看）— retire a published version (it stays readable)."""
+        from indicators import store
+
+
         with _state(ctx).library_session() as session:
             retired = store.retire_library(session, ref=ref, by=by, reason=reason)
         click.echo(f"已停用 retired: {retired.ref}")
@@ -353,6 +395,9 @@ def _register_library(group: click.Group) -> None:
     @click.pass_context
     def delete_command(ctx: click.Context, ref: str) -> None:
         """删除草稿（已发布版本不能删除）— delete a draft (published versions never go)."""
+        from indicators import store
+
+
         with _state(ctx).library_session() as session:
             store.delete_draft(session, ref=ref)
         click.echo(f"已删除草稿 draft deleted: {ref}")
@@ -367,13 +412,19 @@ def _register_db(group: click.Group) -> None:
     @click.pass_context
     def upgrade_command(ctx: click.Context) -> None:
         """升级到最新结构 — apply every pending migration."""
-        upgrade_schema(_state(ctx).raw_engine)
+        from indicators.database import head_revisions, upgrade
+
+
+        upgrade(_state(ctx).raw_engine)
         click.echo(f"已升级到最新 upgraded to heads: {', '.join(head_revisions())}")
 
     @db.command("current")
     @click.pass_context
     def current_command(ctx: click.Context) -> None:
         """显示数据库当前版本 — show the revisions the database is at."""
+        from indicators.database import current_revisions, head_revisions, pending_revisions
+
+
         engine = _state(ctx).raw_engine
         current = current_revisions(engine)
         pending = pending_revisions(engine)

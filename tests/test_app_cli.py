@@ -124,3 +124,48 @@ def test_missing_command_module_is_skipped_but_broken_one_surfaces(
     assert app_cli._register_optional(group, "jixiao_pkg_without_cli.cli") is False
     with pytest.raises(ModuleNotFoundError, match="jixiao_dependency_that_is_missing"):
         app_cli._register_optional(group, "jixiao_broken_pkg.cli")
+
+
+def test_lazy_command_table_matches_the_modules() -> None:
+    # The front door lists these commands without importing their modules; what it shows must
+    # be what the modules really register.
+    import inspect
+
+    import click
+
+    modules = {module for module, _ in app_cli._LAZY_COMMANDS.values()}
+    for module_name in modules:
+        group = click.Group("probe")
+        assert app_cli._register_optional(group, module_name), module_name
+        listed = {name for name, (module, _) in app_cli._LAZY_COMMANDS.items()
+                  if module == module_name}
+        assert set(group.commands) == listed, module_name
+        for name in listed:
+            first_paragraph = inspect.cleandoc(group.commands[name].help).split("\n\n")[0]
+            assert app_cli._LAZY_COMMANDS[name][1] == first_paragraph, name
+
+
+def test_help_imports_no_command_module_and_reads_as_when_all_are_loaded() -> None:
+    probe = textwrap.dedent("""
+        import sys
+        from click.testing import CliRunner
+        import app_cli
+
+        before = CliRunner().invoke(app_cli.cli, ["--help"]).stdout
+        heavy = sorted(m for m in ("pandas", "scipy", "sqlalchemy", "scoring.cli", "review.cli")
+                       if m in sys.modules)
+        for name in app_cli._LAZY_COMMANDS:
+            app_cli.cli.get_command(None, name)
+        after = CliRunner().invoke(app_cli.cli, ["--help"]).stdout
+        print(heavy, before == after, "ahp" in before and "agreement" in before)
+    """)
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "True", "True"]
+
+
+def test_a_lazy_command_runs_through_the_front_door() -> None:
+    result = CliRunner().invoke(app_cli.cli, ["agreement", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "RATINGS_FILE" in result.stdout
