@@ -43,8 +43,12 @@ def _decode(raw: bytes, name: str) -> str:
                      file=name)
 
 
-def _read_grid(path: Path) -> tuple[list[str], pd.DataFrame, str | None]:
-    """Header and body of the first sheet or the CSV, every cell as found (no type guessing)."""
+def _read_grid(path: Path) -> tuple[list[str], int, pd.DataFrame, str | None]:
+    """Header, its row, and body of the first sheet or the CSV, cells as found (no type guessing).
+
+    Blank rows are dropped; the body is indexed by the row numbers a spreadsheet shows, so an
+    error below a blank row still names the right row.
+    """
     name = path.name
     if not path.is_file():
         raise InputError("找不到文件", "file not found", file=name)
@@ -69,17 +73,17 @@ def _read_grid(path: Path) -> tuple[list[str], pd.DataFrame, str | None]:
     else:
         raise InputError(f"不支持的文件类型 '{path.suffix}'，请用 .csv 或 .xlsx",
                          f"unsupported file type '{path.suffix}'; use .csv or .xlsx", file=name)
-    rows = [r for r in rows if any(not _is_missing(c) for c in r)]
-    if not rows:
+    numbers = [k + 1 for k, r in enumerate(rows) if any(not _is_missing(c) for c in r)]
+    if not numbers:
         raise InputError("文件是空的", "the file is empty", file=name, sheet=sheet)
-    width = max(len(r) for r in rows)
-    rows = [list(r) + [None] * (width - len(r)) for r in rows]
-    header = ["" if _is_missing(c) else str(c).strip() for c in rows[0]]
-    body = pd.DataFrame(rows[1:], columns=range(width), dtype=object)
+    width = max(len(rows[k - 1]) for k in numbers)
+    rows = [list(rows[k - 1]) + [None] * (width - len(rows[k - 1])) for k in numbers]
+    header = [_cell_text(c) or "" for c in rows[0]]
+    body = pd.DataFrame(rows[1:], index=numbers[1:], columns=range(width), dtype=object)
     if body.empty:
         raise InputError("文件只有表头，没有评分", "the file has a header but no ratings",
                          file=name, sheet=sheet)
-    return header, body, sheet
+    return header, numbers[0], body, sheet
 
 
 def _is_missing(cell: Any) -> bool:
@@ -88,10 +92,14 @@ def _is_missing(cell: Any) -> bool:
     return isinstance(cell, str) and cell.strip().lower() in _MISSING_MARKS
 
 
+def _cell_text(cell: Any) -> str | None:
+    return None if _is_missing(cell) else str(cell).strip()
+
+
 def _scores(cells: pd.Series, *, numeric: bool, name: str, sheet: str | None,
             column: str, rows: np.ndarray) -> pd.Series:
     """Ratings of one column: numbers where they read as numbers, missing marks as NaN."""
-    text = cells.map(lambda c: None if _is_missing(c) else str(c).strip())
+    text = cells.map(_cell_text)
     numbers = pd.to_numeric(text, errors="coerce")
     unreadable = text.notna() & numbers.isna()
     if numeric and unreadable.any():
@@ -129,7 +137,7 @@ def read_ratings_file(
     Raises
     ------
     InputError
-        Naming the file (and sheet), the spreadsheet row (header = row 1) and the column:
+        Naming the file (and sheet), the row as a spreadsheet numbers it and the column:
         unreadable file, unknown column in ``long``, empty or repeated item ids or rater
         names, a rating given twice, or a non-numeric rating when numbers are required.
 
@@ -148,22 +156,23 @@ def read_ratings_file(
     """
     path = Path(path)
     name = path.name
-    header, body, sheet = _read_grid(path)
-    rows = np.arange(body.shape[0]) + 2  # spreadsheet rows: the header is row 1
+    header, header_row, body, sheet = _read_grid(path)
+    rows = body.index.to_numpy()
     where = {"file": name, "sheet": sheet}
     if long is None:
         raters = header[1:]
         if not raters:
             raise InputError("除对象列外没有评分人列", "no rater columns after the item column",
-                             row=1, **where)
+                             row=header_row, **where)
         for k, rater in enumerate(raters):
             if not rater:
                 raise InputError(f"第 {k + 2} 列的评分人名称为空",
-                                 f"rater name of column {k + 2} is empty", row=1, **where)
+                                 f"rater name of column {k + 2} is empty", row=header_row,
+                                 **where)
             if rater in raters[:k]:
                 raise InputError(f"评分人 '{rater}' 重复", f"rater '{rater}' appears twice",
-                                 row=1, column=rater, **where)
-        items = body[0].map(lambda c: None if _is_missing(c) else str(c).strip())
+                                 row=header_row, column=rater, **where)
+        items = body[0].map(_cell_text)
         item_column = header[0] or "item"
         table = pd.DataFrame({
             rater: _scores(body[k + 1], numeric=numeric, column=rater, rows=rows, name=name,
@@ -175,10 +184,10 @@ def read_ratings_file(
             if wanted not in header:
                 raise InputError(f"找不到 --long 指定的列 '{wanted}'，表头为 {header}",
                                  f"column '{wanted}' named in --long is not in the header "
-                                 f"{header}", row=1, column=wanted, **where)
+                                 f"{header}", row=header_row, column=wanted, **where)
         pick = {c: body[header.index(c)] for c in long}
-        items = pick[item_column].map(lambda c: None if _is_missing(c) else str(c).strip())
-        raters = pick[rater_column].map(lambda c: None if _is_missing(c) else str(c).strip())
+        items = pick[item_column].map(_cell_text)
+        raters = pick[rater_column].map(_cell_text)
         if raters.isna().any():
             at = int(np.flatnonzero(raters.isna().to_numpy())[0])
             raise InputError("评分人为空", "rater is empty", row=int(rows[at]),

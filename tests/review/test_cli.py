@@ -165,3 +165,12 @@ def test_missing_file_and_bad_long_option(cli, tmp_path):
     assert result.exit_code == 1 and "nowhere.csv" in result.output
     result = _run(cli, str(tmp_path / "x.csv"), "--long", "item,rater")
     assert result.exit_code == 2 and "ITEM,RATER,SCORE" in result.output
+
+
+def test_rows_below_a_blank_line_keep_their_spreadsheet_number(cli, tmp_path):
+    # Line 3 is blank, so the bad rating stands on line 4 of the file, as a spreadsheet shows it.
+    path = tmp_path / "gap.csv"
+    path.write_text("报告,张,王\nA,80,85\n\nB,70,九十\n", encoding="utf-8")
+    result = _run(cli, str(path))
+    assert result.exit_code == 1
+    assert "row 4" in result.output and "column '王'" in result.output
