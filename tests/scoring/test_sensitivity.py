@@ -83,9 +83,9 @@ class TestMonteCarlo:
         a = achievements(120, 3)
         draws, concentration, seed = 400, 150.0, 11
         r = monte_carlo(a, WEIGHTS, draws=draws, concentration=concentration, seed=seed,
-                        bands=bands)
-        # The same Dirichlet draws (one chunk consumes the generator the same way), each
-        # scored and graded the slow way.
+                        bands=bands, max_cells=7 * a.shape[0])
+        # The same Dirichlet draws (chunks of 7 consume the generator as one block would),
+        # each scored and graded the slow way.
         gammas = np.random.default_rng(seed).standard_gamma(
             concentration * WEIGHTS / 100, size=(draws, WEIGHTS.size))
         base = grade(round_half_up(a @ WEIGHTS), bands)
@@ -98,7 +98,7 @@ class TestMonteCarlo:
 
     def test_chunks_do_not_change_the_result(self):
         a = achievements(300, 5)
-        whole = monte_carlo(a, WEIGHTS, draws=500, seed=2)
+        whole = monte_carlo(a, WEIGHTS, draws=500, seed=2, max_cells=10**6)
         pieces = monte_carlo(a, WEIGHTS, draws=500, seed=2, max_cells=7 * 300)
         pd.testing.assert_frame_equal(whole.projects, pieces.projects)
         assert "chunks of 7 draws" in pieces.method
