@@ -25,15 +25,18 @@ _INVITE_KEY = "review.admin.invite_shown"
 _FLASH_KEY = "review.admin.flash"
 
 
-def invite_link(base_url: str, token: str) -> str:
-    """The link a person opens to set their password: the app's address with ``?invite=``.
+def invite_link(page_url: str, token: str, *, base_path: str = "") -> str:
+    """The link a person opens to set their password: the app's root with ``?invite=``.
 
     Parameters
     ----------
-    base_url
-        The app's address as the admin's browser sees it; any path or query is dropped.
+    page_url
+        The address of the page the admin is on, as their browser sees it.
     token
         The raw invite token.
+    base_path
+        Streamlit's ``server.baseUrlPath`` when the app is served under a sub-path (behind a
+        reverse proxy), else empty.
 
     Returns
     -------
@@ -41,18 +44,21 @@ def invite_link(base_url: str, token: str) -> str:
 
     Notes
     -----
-    The front door reads ``invite`` from the query string on any page, so the bare address
-    is enough.
+    The front door reads ``invite`` from the query string on any page, so the app's root is
+    enough; the page's own path and query are dropped.
 
     Examples
     --------
     >>> invite_link("http://10.0.0.5:8501/review-accounts?x=1", "abc")
     'http://10.0.0.5:8501/?invite=abc'
+    >>> invite_link("https://czj.example.gov.cn/jixiao/review-accounts", "abc", base_path="jixiao")
+    'https://czj.example.gov.cn/jixiao/?invite=abc'
     """
     from urllib.parse import urlsplit, urlunsplit
 
-    parts = urlsplit(base_url or "")
-    return urlunsplit((parts.scheme, parts.netloc, "/", f"invite={token}", ""))
+    parts = urlsplit(page_url or "")
+    root = "/" + base_path.strip("/") + "/" if base_path.strip("/") else "/"
+    return urlunsplit((parts.scheme, parts.netloc, root, f"invite={token}", ""))
 
 
 def _users(ctx: PageContext) -> list[UserPublic]:
@@ -134,8 +140,9 @@ def _account_actions(ctx: PageContext, users: list[UserPublic]) -> None:
             except JixiaoError as err:
                 show_error(ctx, err)
             else:
-                st.session_state[_INVITE_KEY] = (user.display_name,
-                                                 invite_link(st.context.url, token))
+                link = invite_link(st.context.url or "", token,
+                                   base_path=st.get_option("server.baseUrlPath") or "")
+                st.session_state[_INVITE_KEY] = (user.display_name, link)
     shown = st.session_state.pop(_INVITE_KEY, None)
     if shown is not None:
         # Popped: the link appears on this run only, as the token is stored hashed.

@@ -13,6 +13,7 @@ import streamlit as st
 
 from indicators.errors import JixiaoError
 from indicators.frontdoor import PageContext, Role
+from indicators.i18n import t
 from review import store
 from review.model import RoundPublic, RoundStatus
 from review.ui_results import render_export, render_results
@@ -53,8 +54,6 @@ def reminder_text(overdue: pd.DataFrame, *, deadline: str, lang: str = "zh") -> 
     周强：《甲报告》《乙报告》，共 2 份，截止 2021-06-30，请尽快提交评分。
     吴芳：《甲报告》，共 1 份，截止 2021-06-30，请尽快提交评分。
     """
-    from indicators.i18n import t
-
     lines = []
     for name, group in overdue.groupby("rater_name", sort=False):
         titles = "".join(f"《{title}》" for title in group["report_title"])
