@@ -132,7 +132,12 @@ def _numbers(frame: pd.DataFrame, column: str, *, allow_missing: bool) -> np.nda
 
 def _flags(frame: pd.DataFrame, column: str) -> np.ndarray:
     values = frame[column]
-    ok = values.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy()
+    if pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype=bool)
+    # An object column: check the handful of distinct values, not every row.
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    good = np.append([isinstance(u, bool | np.bool_) for u in uniques], False)
+    ok = good[np.where(codes < 0, len(uniques), codes)]
     if not ok.all():
         i = int(np.flatnonzero(~ok)[0])
         raise InputError(f"第 {i + 1} 行 {column} 应为是/否：{values.iat[i]!r}",

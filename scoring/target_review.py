@@ -111,10 +111,18 @@ def _words(words: tuple[str, ...]) -> str:
     return "|".join(re.escape(w) for w in words)
 
 
-def _text(frame: pd.DataFrame, column: str) -> pd.Series:
+def _distinct(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, pd.Series]:
+    """Codes into the distinct cleaned texts of a column (the last text is the empty one).
+
+    A county repeats a few hundred indicator names, units and levels over a million rows, so
+    string tests run once per distinct text and are spread to the rows by the codes.
+    """
     if column not in frame:
-        return pd.Series("", index=frame.index, dtype=object)
-    return frame[column].fillna("").astype(str).str.strip()
+        return np.zeros(len(frame), dtype=np.intp), pd.Series([""], dtype=object)
+    codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+    texts = pd.Series(np.append(np.asarray(uniques, dtype=object), ""), dtype=object)
+    texts = texts.astype(str).str.strip()
+    return np.where(codes < 0, len(uniques), codes), texts
 
 
 def _row_flags(frame: pd.DataFrame, c: TargetReviewConfig) -> dict[str, np.ndarray]:
@@ -123,27 +131,30 @@ def _row_flags(frame: pd.DataFrame, c: TargetReviewConfig) -> dict[str, np.ndarr
     quantitative = code != _QUAL
     target = pd.to_numeric(frame["target"], errors="coerce").to_numpy(dtype=float)
     weight = pd.to_numeric(frame["weight"], errors="coerce").to_numpy(dtype=float)
-    name, text, unit = _text(frame, "name"), _text(frame, "target_text"), _text(frame, "unit")
-    level1 = _text(frame, "level1")
-    no_number = ~text.str.contains(r"\d", regex=True).to_numpy()
-    vague = (text.str.contains(_words(c.vague_words), regex=True).to_numpy() & no_number)
-    satisfaction = (level1.str.startswith("满意度") | name.str.contains("满意度")).to_numpy()
+    (name_at, names), (text_at, texts) = _distinct(frame, "name"), _distinct(frame, "target_text")
+    (unit_at, units), (l1_at, l1s) = _distinct(frame, "unit"), _distinct(frame, "level1")
+    vague = (texts.str.contains(_words(c.vague_words), regex=True)
+             & ~texts.str.contains(r"\d", regex=True)).to_numpy()[text_at]
+    satisfaction = (l1s.str.startswith("满意度").to_numpy()[l1_at]
+                    | names.str.contains("满意度", regex=False).to_numpy()[name_at])
     missing_value = quantitative & np.isnan(target)
     with np.errstate(invalid="ignore"):
-        over = (quantitative & (code == _GE) & unit.isin(c.percent_units).to_numpy()
+        over = (quantitative & (code == _GE) & units.isin(c.percent_units).to_numpy()[unit_at]
                 & (target > c.percent_max + _TOLERANCE))
         negative = quantitative & (target < 0)
-    lower_named = name.str.contains(_words(c.lower_words), regex=True).to_numpy()
-    higher_named = name.str.contains(_words(c.higher_words), regex=True).to_numpy()
-    norm_name = name.str.replace(r"\s+", "", regex=True)
+    lower_named = names.str.contains(_words(c.lower_words), regex=True).to_numpy()[name_at]
+    higher_named = names.str.contains(_words(c.higher_words), regex=True).to_numpy()[name_at]
+    # Names compared without spaces: "培训 人次" and "培训人次" are the same target.
+    same_name = pd.factorize(names.str.replace(r"\s+", "", regex=True))[0][name_at]
+    project = pd.factorize(frame["project"])[0]
     duplicate = (frame.duplicated(["project", "indicator_code"]).to_numpy()
-                 | pd.DataFrame({"p": frame["project"], "n": norm_name}).duplicated().to_numpy())
+                 | pd.DataFrame({"p": project, "n": same_name}).duplicated().to_numpy())
     return {
         "invalid_weight": ~(weight > 0),
         "missing_target_value": missing_value & ~vague,
         "vague_target": vague & (missing_value | ~quantitative),
-        "missing_target_text": ~quantitative & (text == "").to_numpy(),
-        "missing_unit": quantitative & (unit == "").to_numpy(),
+        "missing_target_text": ~quantitative & (texts == "").to_numpy()[text_at],
+        "missing_unit": quantitative & (units == "").to_numpy()[unit_at],
         "percent_over_max": over,
         "negative_target": negative,
         "satisfaction_not_higher": satisfaction & (code == _LE),
@@ -153,25 +164,26 @@ def _row_flags(frame: pd.DataFrame, c: TargetReviewConfig) -> dict[str, np.ndarr
     }
 
 
-def _project_flags(frame: pd.DataFrame, projects: pd.DataFrame, c: TargetReviewConfig
-                   ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Boolean mask of every project-level finding, aligned with ``projects``; weight sums."""
-    level1, level2 = _text(frame, "level1"), _text(frame, "level2")
-    weight = pd.to_numeric(frame["weight"], errors="coerce").fillna(0.0)
-    kinds = pd.DataFrame({
-        "project": frame["project"].to_numpy(),
-        "output": level1.str.startswith("产出").to_numpy(),
-        "benefit": level1.str.startswith("效益").to_numpy(),
-        "satisfaction": level1.str.startswith("满意度").to_numpy(),
-        "cost": (level1.str.startswith("成本") | level2.str.startswith("成本")).to_numpy(),
-        "weight": weight.to_numpy(),
-        "rows": 1,
-    })
-    sums = kinds.groupby("project", sort=False).sum().reindex(projects["project"])
-    present = sums["rows"].fillna(0).to_numpy() > 0
-    has = {k: sums[k].fillna(0).to_numpy() > 0 for k in ("output", "benefit", "satisfaction", "cost")}
+def _project_flags(frame: pd.DataFrame, projects: pd.DataFrame, at: np.ndarray,
+                   c: TargetReviewConfig) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Boolean mask of every project-level finding, aligned with ``projects``; weight sums.
+
+    ``at`` is each target row's position in ``projects``; group sums are bin counts over it.
+    """
+    n = len(projects)
+    (l1_at, l1s), (l2_at, l2s) = _distinct(frame, "level1"), _distinct(frame, "level2")
+    weight = pd.to_numeric(frame["weight"], errors="coerce").fillna(0.0).to_numpy()
+    kinds = {
+        "output": l1s.str.startswith("产出").to_numpy()[l1_at],
+        "benefit": l1s.str.startswith("效益").to_numpy()[l1_at],
+        "satisfaction": l1s.str.startswith("满意度").to_numpy()[l1_at],
+        "cost": (l1s.str.startswith("成本").to_numpy()[l1_at]
+                 | l2s.str.startswith("成本").to_numpy()[l2_at]),
+    }
+    has = {k: np.bincount(at, weights=v, minlength=n) > 0 for k, v in kinds.items()}
+    present = np.bincount(at, minlength=n) > 0
     amount = projects["amount"].to_numpy(dtype=float)
-    total = sums["weight"].fillna(0.0).to_numpy()
+    total = np.bincount(at, weights=weight, minlength=n)
     return {
         "no_targets": ~present,
         "missing_output": present & ~has["output"],
@@ -182,22 +194,26 @@ def _project_flags(frame: pd.DataFrame, projects: pd.DataFrame, c: TargetReviewC
     }, total
 
 
-def _findings(frame: pd.DataFrame, projects: pd.DataFrame, rows: dict[str, np.ndarray],
-              per_project: dict[str, np.ndarray], weight_total: np.ndarray,
-              c: TargetReviewConfig) -> pd.DataFrame:
+def _findings(frame: pd.DataFrame, projects: pd.DataFrame, at: np.ndarray,
+              rows: dict[str, np.ndarray], per_project: dict[str, np.ndarray],
+              weight_total: np.ndarray, c: TargetReviewConfig) -> pd.DataFrame:
+    """One row per finding, with ``_at``: the position of its project in ``projects``."""
     parts = []
-    name = _text(frame, "name")
-    row_number = frame["row"] if "row" in frame else pd.Series(np.arange(1, len(frame) + 1))
+    name_at, names = _distinct(frame, "name")
+    name = pd.Series(names.to_numpy()[name_at])
+    # Converted once: a text column's to_numpy is a full copy, too dear to repeat per code.
+    row_number = frame["row"].to_numpy() if "row" in frame else np.arange(1, len(frame) + 1)
+    project, indicator = frame["project"].to_numpy(), frame["indicator_code"].to_numpy()
     for code, mask in rows.items():
         if not mask.any():
             continue
         zh, en = _MESSAGES[code]
         who = name[mask]
         parts.append(pd.DataFrame({
-            "project": frame["project"].to_numpy()[mask], "row": row_number.to_numpy()[mask],
-            "indicator_code": frame["indicator_code"].to_numpy()[mask], "name": who.to_numpy(),
+            "project": project[mask], "row": row_number[mask],
+            "indicator_code": indicator[mask], "name": who.to_numpy(),
             "code": code, "zh": ("指标“" + who + "”：" + zh).to_numpy(),
-            "en": ("indicator '" + who + "': " + en).to_numpy()}))
+            "en": ("indicator '" + who + "': " + en).to_numpy(), "_at": at[mask]}))
     for code, mask in per_project.items():
         if not mask.any():
             continue
@@ -210,10 +226,11 @@ def _findings(frame: pd.DataFrame, projects: pd.DataFrame, rows: dict[str, np.nd
             zh_text, en_text = zh, en
         parts.append(pd.DataFrame({
             "project": projects["project"].to_numpy()[mask], "row": np.nan,
-            "indicator_code": "", "name": "", "code": code, "zh": zh_text, "en": en_text}))
-    columns = ["project", "row", "indicator_code", "name", "code", "zh", "en"]
+            "indicator_code": "", "name": "", "code": code, "zh": zh_text, "en": en_text,
+            "_at": np.flatnonzero(mask)}))
+    columns = ["project", "row", "indicator_code", "name", "code", "zh", "en", "_at"]
     if not parts:
-        return pd.DataFrame({k: pd.Series(dtype=object) for k in columns})
+        return pd.DataFrame({k: pd.Series(dtype=int if k == "_at" else object) for k in columns})
     return pd.concat(parts, ignore_index=True)[columns]
 
 
@@ -314,41 +331,46 @@ def review_targets(
     if books["project"].duplicated().any():
         dup = books.loc[books["project"].duplicated(), "project"].iloc[0]
         raise InputError(f"项目 {dup} 重复列出", f"project {dup!r} is listed twice", column="project")
-    stray = ~frame["project"].isin(books["project"]).to_numpy()
+    at = pd.Index(books["project"]).get_indexer(frame["project"])
+    stray = at < 0
     if stray.any():
         i = int(np.flatnonzero(stray)[0])
         raise InputError(f"第 {i + 1} 行的项目 {frame['project'].iat[i]} 不在审核项目中",
                          f"row {i + 1}: project {frame['project'].iat[i]!r} is not under review",
                          row=i + 1, column="project")
     rows = _row_flags(frame, c)
-    per_project, weight_total = _project_flags(frame, books, c)
-    findings = _findings(frame, books, rows, per_project, weight_total, c)
+    per_project, weight_total = _project_flags(frame, books, at, c)
+    findings = _findings(frame, books, at, rows, per_project, weight_total, c)
     findings["severity"] = findings["code"].map({k: r.severity for k, r in c.findings.items()})
     findings["deduction"] = findings["code"].map(
         {k: r.deduction for k, r in c.findings.items()}).astype(float)
     findings["dismissed"] = _mark_dismissed(findings, dismissed)
-    live = findings.loc[~findings["dismissed"]].assign(
-        is_error=lambda f: f["severity"] == "error")
-    sums = live.groupby("project", sort=False).agg(
-        n_findings=("code", "size"), deduction=("deduction", "sum"), n_errors=("is_error", "sum"),
-    ).reindex(books["project"])
-    codes = (live.drop_duplicates(["project", "code"]).groupby("project", sort=False)["code"]
-             .agg("、".join).reindex(books["project"]))
+    live = ~findings["dismissed"].to_numpy(dtype=bool)
+    where = findings["_at"].to_numpy(dtype=np.intp)[live]
+    n = len(books)
     out = pd.DataFrame({"project": books["project"], "amount": books["amount"].astype(float)})
-    out["n_findings"] = sums["n_findings"].fillna(0).astype(int).to_numpy()
-    out["n_errors"] = sums["n_errors"].fillna(0).astype(int).to_numpy()
+    out["n_findings"] = np.bincount(where, minlength=n)
+    out["n_errors"] = np.bincount(where, weights=(findings["severity"] == "error").to_numpy()[live],
+                                  minlength=n).astype(int)
     out["n_warnings"] = out["n_findings"] - out["n_errors"]
-    out["deduction"] = sums["deduction"].fillna(0.0).to_numpy()
+    out["deduction"] = np.bincount(where, weights=findings["deduction"].to_numpy()[live],
+                                   minlength=n)
     out["score"] = np.clip(100.0 - out["deduction"].to_numpy(), 0.0, 100.0)
     graded = grade(out["score"].to_numpy(), c.grade_bands)
     out["grade"] = cap_grades(graded, c.error_grade, c.grade_bands,
                               where=out["n_errors"].to_numpy() > 0)
+    # The codes of each project in the order of FINDING_CODES, built code by code (16 passes).
+    has = np.zeros((n, len(FINDING_CODES)), dtype=bool)
+    has[where, pd.Index(FINDING_CODES).get_indexer(findings["code"])[live]] = True
+    codes = pd.Series("", index=books.index, dtype=object)
+    for k, code in enumerate(FINDING_CODES):
+        codes = codes + np.where(has[:, k], code + "、", "")
     out["adjustment_share"] = out["grade"].map(dict(c.adjustment_share)).astype(float)
     out["adjustment"] = round_money(out["amount"] * out["adjustment_share"], unit)
     out["adjusted_amount"] = out["amount"] - out["adjustment"]
-    out["codes"] = codes.fillna("").to_numpy()
+    out["codes"] = codes.str.removesuffix("、").to_numpy()
     return TargetReview(
-        findings=findings, projects=out, config=ref,
+        findings=findings.drop(columns="_at"), projects=out, config=ref,
         constants={"expected_total": c.expected_total,
                    "cost_required_min_amount": c.cost_required_min_amount,
                    "percent_max": c.percent_max, "percent_units": c.percent_units,
