@@ -68,7 +68,25 @@ class Screening:
     round_label: str
 
     def codes(self, decision: str) -> tuple[str, ...]:
-        """Indicator codes with one decision (``"keep"``, ``"revise"`` or ``"drop"``)."""
+        """Indicator codes with one decision.
+
+        Parameters
+        ----------
+        decision
+            ``"keep"``, ``"revise"`` or ``"drop"``.
+
+        Returns
+        -------
+        tuple of str
+            The codes, in the order of the screened table.
+
+        Examples
+        --------
+        >>> stats = pd.DataFrame({"mean": [4.6, 3.1], "cv": [0.1, 0.4],
+        ...                       "full_score_ratio": [0.7, 0.1]}, index=["A1", "A2"])
+        >>> screen(stats).codes("drop")
+        ('A2',)
+        """
         return tuple(self.table.index[self.table["decision"] == decision])
 
 

@@ -1,7 +1,7 @@
 """How much grades depend on the weights: what-if, one-at-a-time and Monte-Carlo robustness.
 
 All three take projects × indicators achievement shares (0–1; or points with their full marks,
-see :func:`scoring.calibrate.achievement_table`) and weights summing to 100. A project's total
+see :func:`scoring.weighted_totals.achievement_table`) and weights summing to 100. A project's total
 is Σ weight × achievement, rounded half up to 2 decimals and graded by a band table
 (:func:`scoring.grades.grade`), as published totals are.
 """
@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from indicators.errors import InputError
-from scoring.calibrate import achievement_table, weight_vector
-from scoring.grades import BandTable, grade, load_bands
+from scoring.grades import BandTable, grade
 from scoring.project import round_half_up
+from scoring.weighted_totals import TOLERANCE, achievement_table, band_table, weight_vector
 
 try:  # installed with scikit-learn, which requires it; only used to pin BLAS threads
     from threadpoolctl import threadpool_limits
@@ -38,10 +38,10 @@ def _inputs(points: Any, weights: Any, full_marks: Any,
             bands: str | BandTable) -> tuple[pd.DataFrame, np.ndarray, BandTable]:
     frame = achievement_table(points, full_marks)
     w = weight_vector(weights, frame.columns, "weights")
-    if abs(w.sum() - 100) > 1e-6:
+    if abs(w.sum() - 100) > TOLERANCE:
         raise InputError(f"权重之和为 {w.sum():g}，应为 100", f"weights sum to {w.sum():g}, not 100",
                          field="weights")
-    return frame, w, bands if isinstance(bands, BandTable) else load_bands(bands)
+    return frame, w, band_table(bands)
 
 
 def _positions(labels: np.ndarray, table: BandTable) -> np.ndarray:
@@ -109,7 +109,7 @@ def what_if(points: Any, weights_old: Any, weights_new: Any, bands: str | BandTa
     """
     frame, old_w, table = _inputs(points, weights_old, full_marks, bands)
     new_w = weight_vector(weights_new, frame.columns, "weights_new")
-    if abs(new_w.sum() - 100) > 1e-6:
+    if abs(new_w.sum() - 100) > TOLERANCE:
         raise InputError(f"新权重之和为 {new_w.sum():g}，应为 100",
                          f"new weights sum to {new_w.sum():g}, not 100", field="weights_new")
     a = frame.to_numpy()
