@@ -148,7 +148,8 @@ def _register_stats(delphi: click.Group) -> None:
         专家 / experts (optional): 专家, 理论分析, 实践经验, 参考国内外文献, 直觉
           (大/中/小), 熟悉程度 (很熟悉 … 很不熟悉), other columns (性别, 职称, …)
           describe the panel.
-        指标 / indicators (optional): 指标 (code), 指标名称, 一级指标 (group for W per level).
+        指标 / indicators (optional): 指标 (code), 指标名称, and 一级指标 or 层级
+          (each indicator's parent, or 一级/二级/三级: Kendall's W per group or level).
         """
         try:
             scale = (1.0, float(scale_max))
