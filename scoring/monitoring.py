@@ -262,9 +262,10 @@ def monitor(
     (local rule, DOMAIN.md §1). Sichuan set: execution :math:`s/b` below the floor of the latest
     checkpoint (25/40/60/80 % at the end of April/June/August/October), or completion of the
     annual targets differing from execution by more than ``gap_points``. Classification, first
-    match: 调整调减 when the execution ratio is below ``severe_execution_ratio`` or both lights
-    are red (both warnings); 督促加快 when execution lags; 整改纠偏 when targets deviate or are
-    over-achieved; else 正常. Suggested cut for 调整调减: ``cut_share`` of the balance that the
+    match: 调整调减 when the execution ratio is below ``severe_execution_ratio`` or, under the
+    lights, both lights are red (Sichuan warnings are yes/no and do not say how far behind a
+    project is, so they alone never cut); 督促加快 when execution lags; 整改纠偏 when targets
+    deviate or are over-achieved; else 正常. Suggested cut for 调整调减: ``cut_share`` of the balance that the
     current pace leaves at year end, :math:`\\max(0, b - 12 s/m)`.
 
     Examples
@@ -316,7 +317,7 @@ def monitor(
     else:
         lagging = warning_execution
         deviating = warning_gap | over
-        both = warning_execution & warning_gap
+        both = np.zeros(len(books), dtype=bool)
     severe = (ratio < c.severe_execution_ratio) | both
     classification = np.select([severe, lagging, deviating], list(CLASSES[:3]),
                                default=CLASSES[3]).astype(object)

@@ -167,5 +167,15 @@ def test_non_positive_budget_and_duplicate_spending_are_refused():
                 pd.DataFrame({"project": ["A", "A"], "spent": [1.0, 2.0]}), CONFIG)
 
 
+def test_sichuan_warnings_alone_never_cut():
+    # End of September: 50 % executed (below August's 60 % floor) and attainment 75 % (gap 25):
+    # both warnings, yet the ratio 66.7 is far from severe, so the project is urged, not cut.
+    got = run([600_000], month=9, rule_set="sichuan", progress=progress_rows(75.0, unit="%"))
+    assert got["warning_execution"].iat[0] and got["warning_gap"].iat[0]
+    assert got["classification"].iat[0] == "督促加快" and got["suggested_cut"].iat[0] == 0.0
+    severe = run([300_000], month=9, rule_set="sichuan")
+    assert severe["classification"].iat[0] == "调整调减"
+
+
 def test_docstring_examples_run():
     assert doctest.testmod(monitoring_module).failed == 0
