@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 
-import yaml
-
 from indicators.errors import InputError
-from indicators.resources import data_path
+from indicators.resources import shipped_names, shipped_yaml
 
 __all__ = ["LANGUAGES", "catalogue", "t"]
 
@@ -24,17 +22,18 @@ LANGUAGES: tuple[str, ...] = ("zh", "en")
 def catalogue() -> Mapping[str, Mapping[str, str]]:
     """All messages, ``{key: {"zh": ..., "en": ...}}``, merged from every catalogue file."""
     merged: dict[str, Mapping[str, str]] = {}
-    for path in sorted(data_path("i18n").glob("*.yaml")):
-        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for name in shipped_names("i18n"):
+        file = f"{name}.yaml"
+        entries = shipped_yaml("i18n", file) or {}
         for key, texts in entries.items():
             if key in merged:
                 raise InputError(f"消息键 '{key}' 重复定义", f"message key '{key}' is defined twice",
-                                 file=path.name, field=key)
+                                 file=file, field=key)
             missing = [lang for lang in LANGUAGES if not (texts or {}).get(lang)]
             if missing:
                 raise InputError(f"消息 '{key}' 缺少语言 {missing}",
                                  f"message '{key}' lacks language(s) {missing}",
-                                 file=path.name, field=key)
+                                 file=file, field=key)
             merged[key] = dict(texts)
     return merged
 

@@ -1,7 +1,9 @@
-"""Where the shipped data (frameworks, band tables, demo county, messages) lives.
+"""Where the shipped data (frameworks, band tables, demo county, messages) lives, and its reading.
 
 In a source checkout it is the repository's ``data/`` folder; in an installed wheel the same
-folder is shipped as the ``jixiao_data`` package (see ``pyproject.toml``).
+folder is shipped as the ``jixiao_data`` package (see ``pyproject.toml``). The shipped YAML
+tables (grade bands, random indices, interpretation bands, messages) are read here, once per
+process, so that the kernels that look them up by name never open a file themselves.
 """
 
 from __future__ import annotations
@@ -9,8 +11,11 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-__all__ = ["data_dir", "data_path"]
+import yaml
+
+__all__ = ["data_dir", "data_path", "shipped_names", "shipped_yaml"]
 
 
 @cache
@@ -25,3 +30,62 @@ def data_dir() -> Path:
 def data_path(*parts: str) -> Path:
     """A path below the data folder, e.g. ``data_path("bands", "national.yaml")``."""
     return data_dir().joinpath(*parts)
+
+
+@cache
+def shipped_names(folder: str) -> tuple[str, ...]:
+    """The names (file stems) of the YAML files shipped in one data folder, sorted.
+
+    Parameters
+    ----------
+    folder
+        A folder below the data folder, e.g. ``"bands"``.
+
+    Returns
+    -------
+    tuple of str
+        Stems of its ``*.yaml`` files; empty if the folder does not exist.
+
+    Notes
+    -----
+    Cached: the shipped data does not change while jixiao runs.
+
+    Examples
+    --------
+    >>> "national" in shipped_names("bands")
+    True
+    """
+    return tuple(sorted(p.stem for p in data_path(folder).glob("*.yaml") if p.is_file()))
+
+
+@cache
+def shipped_yaml(*parts: str) -> Any:
+    """The parsed content of one shipped YAML file, read once per process.
+
+    Parameters
+    ----------
+    *parts
+        Its path below the data folder, e.g. ``("ahp", "random_index.yaml")``.
+
+    Returns
+    -------
+    Any
+        What the file holds (usually a dict). Shared between callers: read it, never change it.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file is shipped (callers look the name up in :func:`shipped_names` first and
+        raise their own error naming what is missing).
+
+    Notes
+    -----
+    Read with ``yaml.safe_load``, so a file can never construct Python objects.
+
+    Examples
+    --------
+    >>> shipped_yaml("bands", "national.yaml")["name"]
+    'national'
+    """
+    with data_path(*parts).open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy import stats
 
 from indicators.errors import InputError
-from indicators.resources import data_path
+from indicators.resources import shipped_yaml
 from review.icc import ICC_FORMS, icc, icc_table
 from review.kappa import brennan_prediger, cohen_kappa, fleiss_kappa, gwet_ac, percent_agreement
 from review.krippendorff_alpha import krippendorff_alpha
@@ -72,10 +70,8 @@ class BandTable:
     bands: tuple[Band, ...]
 
 
-@cache
 def _shipped_tables() -> dict[str, Any]:
-    with open(data_path("agreement", "interpretation_bands.yaml"), encoding="utf-8") as fh:
-        return yaml.safe_load(fh)["tables"]
+    return shipped_yaml("agreement", "interpretation_bands.yaml")["tables"]
 
 
 def band_table(name: str) -> BandTable:

@@ -16,11 +16,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from numpy.typing import ArrayLike
 
 from indicators.errors import InputError, NotFoundError
-from indicators.resources import data_path
+from indicators.resources import shipped_names, shipped_yaml
 
 __all__ = ["Band", "BandTable", "available_band_tables", "load_bands", "grade", "cap_grades"]
 
@@ -114,13 +113,8 @@ def available_band_tables() -> list[str]:
     >>> "national" in available_band_tables()
     True
     """
-    names = []
-    for path in sorted(data_path("bands").glob("*.yaml")):
-        with path.open(encoding="utf-8") as fh:
-            doc = yaml.safe_load(fh)
-        if isinstance(doc, dict) and "bands" in doc:
-            names.append(path.stem)
-    return names
+    return [name for name in shipped_names("bands")
+            if isinstance(doc := shipped_yaml("bands", f"{name}.yaml"), dict) and "bands" in doc]
 
 
 @cache
@@ -155,13 +149,10 @@ def load_bands(name: str) -> BandTable:
     >>> load_bands("national").describe()
     '优 ≥ 90; 良 ≥ 80; 中 ≥ 60; 差 < 60'
     """
-    path = data_path("bands", f"{name}.yaml")
-    if not path.is_file():
+    if name not in available_band_tables():
         raise NotFoundError(f"找不到等级表：{name}（可用：{'、'.join(available_band_tables())}）",
                             f"no band table named {name!r}", field="bands")
-    with path.open(encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh)
-    return _table_from_doc(doc, file=path.name)
+    return _table_from_doc(shipped_yaml("bands", f"{name}.yaml"), file=f"{name}.yaml")
 
 
 def _table_from_doc(doc: Any, *, file: str) -> BandTable:

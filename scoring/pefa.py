@@ -23,11 +23,10 @@ from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
-import yaml
 from numpy.typing import ArrayLike
 
 from indicators.errors import InputError, NotFoundError
-from indicators.resources import data_path
+from indicators.resources import shipped_names, shipped_yaml
 
 __all__ = ["PefaConversionTable", "PefaScores", "load_pefa_m2", "pefa_scores"]
 
@@ -128,12 +127,11 @@ def load_pefa_m2(name: str = "pefa2016_m2") -> PefaConversionTable:
     >>> load_pefa_m2().rows[(2, 3)]
     'C+'
     """
-    path = data_path("bands", f"{name}.yaml")
-    if not path.is_file():
+    if name not in shipped_names("bands"):
         raise NotFoundError(f"找不到 PEFA 换算表：{name}", f"no PEFA conversion table {name!r}",
                             field="table")
-    with path.open(encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh)
+    file = f"{name}.yaml"
+    doc = shipped_yaml("bands", file)
     scale = {str(k): int(v) for k, v in doc.get("scale", {}).items()}
     rows: dict[tuple[int, ...], str] = {}
     for n, entries in doc.get("conversion", {}).items():
@@ -143,14 +141,14 @@ def load_pefa_m2(name: str = "pefa2016_m2") -> PefaConversionTable:
                     or str(score) not in _HALF_GRADES:
                 raise InputError(f"换算表行无效：{combo} → {score}",
                                  f"invalid conversion row {combo!r} → {score!r}",
-                                 file=path.name, field="conversion")
+                                 file=file, field="conversion")
             rows[tuple(sorted(scale[x] for x in letters))] = str(score)
     expected = {c for n in (2, 3, 4)
                 for c in itertools.combinations_with_replacement(range(1, 5), n)}
     if set(rows) != expected:
         lacking = sorted(expected - set(rows))[:3]
         raise InputError(f"换算表不完整，缺少如 {lacking}", f"conversion table lacks rows such as "
-                         f"{lacking}", file=path.name, field="conversion")
+                         f"{lacking}", file=file, field="conversion")
     return PefaConversionTable(
         name=str(doc["name"]), version=str(doc["version"]),
         source=" ".join(str(doc["source"]).split()),

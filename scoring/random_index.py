@@ -6,21 +6,16 @@ values were used and where they come from; every AHP result records the table by
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
-import yaml
-
 from indicators.errors import InputError
-from indicators.resources import data_path
+from indicators.resources import shipped_yaml
 
 __all__ = ["RandomIndex", "random_index", "random_index_tables"]
 
 
-@cache
 def _tables() -> dict[str, Any]:
-    with open(data_path("ahp", "random_index.yaml"), encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    return shipped_yaml("ahp", "random_index.yaml")
 
 
 def random_index_tables() -> dict[str, str]:
