@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from indicators.errors import InputError, NotFoundError
-from indicators.resources import data_path
+from indicators.resources import shipped_names, shipped_yaml
 from scoring.grades import Band, BandTable
 
 __all__ = [
@@ -265,7 +265,7 @@ def available_lifecycle_configs() -> list[str]:
     >>> available_lifecycle_configs()
     ['kaijiang-2021', 'national-2021']
     """
-    return sorted(p.stem for p in data_path(_FOLDER).glob("*.yaml") if p.is_file())
+    return list(shipped_names(_FOLDER))
 
 
 def load_lifecycle_config(name: str | Path = "national-2021") -> LifecycleConfig:
@@ -301,11 +301,16 @@ def load_lifecycle_config(name: str | Path = "national-2021") -> LifecycleConfig
     """
     path = Path(name)
     if path.suffix.lower() not in (".yaml", ".yml"):
-        path = data_path(_FOLDER, f"{name}.yaml")
+        # A shipped name: read through the one cached reader of shipped tables.
+        if str(name) not in shipped_names(_FOLDER):
+            raise NotFoundError(
+                f"找不到全过程参数：{name}（可用：{'、'.join(available_lifecycle_configs())}）",
+                f"no lifecycle settings named {str(name)!r}", field="config")
+        return lifecycle_config_from_dict(shipped_yaml(_FOLDER, f"{name}.yaml"),
+                                          file=f"{name}.yaml")
     if not path.is_file():
-        raise NotFoundError(
-            f"找不到全过程参数：{name}（可用：{'、'.join(available_lifecycle_configs())}）",
-            f"no lifecycle settings named {str(name)!r}", field="config")
+        raise NotFoundError(f"找不到全过程参数文件：{path.name}",
+                            f"no lifecycle settings file {path.name!r}", file=path.name)
     try:
         with path.open(encoding="utf-8") as fh:
             doc = yaml.safe_load(fh)
@@ -542,8 +547,8 @@ def lifecycle_config_from_dict(doc: Any, *, file: str = "<dict>") -> LifecycleCo
 
     Examples
     --------
-    >>> import yaml
-    >>> doc = yaml.safe_load(data_path("lifecycle", "national-2021.yaml").read_text("utf-8"))
+    >>> import copy
+    >>> doc = copy.deepcopy(shipped_yaml("lifecycle", "national-2021.yaml"))
     >>> doc["monitoring"]["cutoff_month"] = 13
     >>> try:
     ...     lifecycle_config_from_dict(doc)

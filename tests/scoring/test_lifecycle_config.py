@@ -10,7 +10,7 @@ import yaml
 
 import scoring.lifecycle_config as config_module
 from indicators.errors import InputError, NotFoundError
-from indicators.resources import data_path
+from indicators.resources import data_path, shipped_yaml
 from scoring.lifecycle_config import (
     available_lifecycle_configs,
     lifecycle_config_from_dict,
@@ -52,9 +52,18 @@ def test_a_path_loads_like_a_name(tmp_path):
     assert load_lifecycle_config(path).ref == "mine-2022@1.0.0"
 
 
-def test_unknown_name_is_not_found():
+def test_unknown_name_or_file_is_not_found(tmp_path):
     with pytest.raises(NotFoundError):
         load_lifecycle_config("nowhere-1999")
+    with pytest.raises(NotFoundError) as err:
+        load_lifecycle_config(tmp_path / "absent.yaml")
+    assert err.value.location.file == "absent.yaml"
+
+
+def test_loading_leaves_the_shared_shipped_document_unchanged():
+    before = copy.deepcopy(shipped_yaml("lifecycle", "national-2021.yaml"))
+    load_lifecycle_config("national-2021").with_monitoring(cutoff_month=3)
+    assert shipped_yaml("lifecycle", "national-2021.yaml") == before
 
 
 @pytest.mark.parametrize("path, value, field", [
