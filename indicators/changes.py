@@ -42,7 +42,6 @@ PATCH_FIELDS: tuple[str, ...] = ("name", "explanation", "checkpoints", "data_sou
 _METADATA_FIELDS = ("framework_id", "kind", "title", "region", "effective_year",
                     "source_documents", "description")
 _WEIGHT_TOLERANCE = 1e-9
-_PARTS = ("major", "minor", "patch")
 _PART_ZH = {"major": "主版本", "minor": "次版本", "patch": "修订版本"}
 _FIELD_ZH = {
     "name": "名称", "category": "类别", "direction": "方向", "unit": "单位",
