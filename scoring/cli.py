@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -423,7 +424,7 @@ def _register_score(group: click.Group) -> None:
         if save:
             steps.append(("保存 saving", keep))
         try:
-            with click.progressbar(steps, label="评分 scoring", file=click.get_text_stream("stderr"),
+            with click.progressbar(steps, label="评分 scoring", file=sys.stderr,
                                    item_show_func=lambda s: s[0] if s else None) as bar:
                 for _, step in bar:
                     step()
