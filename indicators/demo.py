@@ -139,8 +139,9 @@ def _catalogue_frame() -> pd.DataFrame:
 
 
 def _target_value(rng: np.random.Generator, unit: str, reference: float | None) -> float:
-    if reference is not None:
-        return reference
+    # A catalogue value written in words ("按省定标准填列") has no number: draw one instead.
+    if reference is not None and np.isfinite(reference):
+        return float(reference)
     if unit == "%":
         return float(rng.choice([85, 90, 95, 98, 100]))
     return float(rng.integers(5, 500))
