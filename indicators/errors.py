@@ -22,6 +22,13 @@ __all__ = [
 ]
 
 
+# Parts of a place, widest first, each with how it is written.
+_PLACE_ZH = (("file", "文件 '{}'"), ("sheet", "工作表 '{}'"), ("row", "第 {} 行"),
+             ("column", "列 '{}'"), ("field", "字段 '{}'"))
+_PLACE_EN = (("file", "file '{}'"), ("sheet", "sheet '{}'"), ("row", "row {}"),
+             ("column", "column '{}'"), ("field", "field '{}'"))
+
+
 @dataclass(frozen=True)
 class ErrorLocation:
     """Where in the input an error was found. Rows are 1-based as a spreadsheet shows them."""
@@ -33,32 +40,47 @@ class ErrorLocation:
     field: str | None = None
 
     def zh(self) -> str:
-        parts = []
-        if self.file:
-            parts.append(f"文件 '{self.file}'")
-        if self.sheet:
-            parts.append(f"工作表 '{self.sheet}'")
-        if self.row is not None:
-            parts.append(f"第 {self.row} 行")
-        if self.column:
-            parts.append(f"列 '{self.column}'")
-        if self.field:
-            parts.append(f"字段 '{self.field}'")
-        return "，".join(parts)
+        """The place in Chinese, e.g. ``文件 'a.xlsx'，第 3 行``.
+
+        Returns
+        -------
+        str
+            The known parts, widest first; ``""`` when nothing is known.
+
+        Notes
+        -----
+        Rows are named as a spreadsheet numbers them, so a user finds the cell as told.
+
+        Examples
+        --------
+        >>> ErrorLocation(file="a.xlsx", row=3).zh()
+        "文件 'a.xlsx'，第 3 行"
+        """
+        return "，".join(self._parts(_PLACE_ZH))
 
     def en(self) -> str:
-        parts = []
-        if self.file:
-            parts.append(f"file '{self.file}'")
-        if self.sheet:
-            parts.append(f"sheet '{self.sheet}'")
-        if self.row is not None:
-            parts.append(f"row {self.row}")
-        if self.column:
-            parts.append(f"column '{self.column}'")
-        if self.field:
-            parts.append(f"field '{self.field}'")
-        return ", ".join(parts)
+        """The place in English, e.g. ``file 'a.xlsx', row 3``.
+
+        Returns
+        -------
+        str
+            The known parts, widest first; ``""`` when nothing is known.
+
+        Notes
+        -----
+        The English twin of :meth:`zh`, part for part.
+
+        Examples
+        --------
+        >>> ErrorLocation(file="a.xlsx", row=3).en()
+        "file 'a.xlsx', row 3"
+        """
+        return ", ".join(self._parts(_PLACE_EN))
+
+    def _parts(self, templates: tuple[tuple[str, str], ...]) -> list[str]:
+        # An empty name says nothing about the place; row 0 still does.
+        return [template.format(value) for name, template in templates
+                if (value := getattr(self, name)) is not None and value != ""]
 
     def __bool__(self) -> bool:
         return any(v is not None for v in (self.file, self.sheet, self.row, self.column, self.field))
@@ -92,14 +114,28 @@ class JixiaoError(Exception):
         super().__init__(self.message())
 
     def message(self, lang: str | None = None) -> str:
-        """The message in one language (``"zh"`` or ``"en"``), or both, one per line."""
-        zh = f"{self.location.zh()}：{self.zh}" if self.location else self.zh
-        en = f"{self.location.en()}: {self.en}" if self.location else self.en
-        if lang == "zh":
-            return zh
-        if lang == "en":
-            return en
-        return f"{zh}\n{en}"
+        """The message with its place, in one language or in both.
+
+        Parameters
+        ----------
+        lang
+            ``"zh"``, ``"en"``, or ``None`` for both, Chinese first, one per line.
+
+        Returns
+        -------
+        str
+            The place (if known) followed by the message.
+
+        Notes
+        -----
+        Front doors print both lines, so a message reaches a reader of either language.
+
+        Examples
+        --------
+        >>> InputError("不是数字", "not a number", row=3).message("en")
+        'row 3: not a number'
+        """
+        return _located(self.location, self.zh, self.en, lang, "\n")
 
 
 class InputError(JixiaoError, ValueError):
@@ -116,13 +152,38 @@ class ValidationIssue:
     location: ErrorLocation = field(default_factory=ErrorLocation)
 
     def message(self, lang: str | None = None) -> str:
-        zh = f"{self.location.zh()}：{self.zh}" if self.location else self.zh
-        en = f"{self.location.en()}: {self.en}" if self.location else self.en
-        if lang == "zh":
-            return zh
-        if lang == "en":
-            return en
-        return f"{zh} / {en}"
+        """The issue with its place, in one language or in both.
+
+        Parameters
+        ----------
+        lang
+            ``"zh"``, ``"en"``, or ``None`` for both on one line, joined by `` / ``.
+
+        Returns
+        -------
+        str
+            The place (if known) followed by the message.
+
+        Notes
+        -----
+        One line per issue, so a list of issues reads as a list.
+
+        Examples
+        --------
+        >>> ValidationIssue("empty", "为空", "is empty", ErrorLocation(column="权重")).message()
+        "列 '权重'：为空 / column '权重': is empty"
+        """
+        return _located(self.location, self.zh, self.en, lang, " / ")
+
+
+def _located(location: ErrorLocation, zh: str, en: str, lang: str | None, joiner: str) -> str:
+    if location:
+        zh, en = f"{location.zh()}：{zh}", f"{location.en()}: {en}"
+    if lang == "zh":
+        return zh
+    if lang == "en":
+        return en
+    return f"{zh}{joiner}{en}"
 
 
 class ValidationError(InputError):
