@@ -59,6 +59,22 @@ class Grid:
 def clean_cell(value: Any) -> Any:
     """A cell without surrounding (full-width) spaces; an empty cell becomes ``None``.
 
+    Parameters
+    ----------
+    value
+        A cell as openpyxl or the CSV reader gives it.
+
+    Returns
+    -------
+    Any
+        The text stripped of spaces, full-width spaces and zero-width marks; ``None`` for an
+        empty cell, blank text or NaN; any other value unchanged.
+
+    Notes
+    -----
+    Bureau workbooks indent with the ideographic space U+3000 and carry stray zero-width
+    characters pasted from web pages; ``str.strip`` removes the first but not the second.
+
     Examples
     --------
     >>> clean_cell("\\u3000产出指标 "), clean_cell("  "), clean_cell(12.5)
@@ -76,6 +92,22 @@ def clean_cell(value: Any) -> Any:
 
 def to_text(value: Any) -> str:
     """A cell as the text a person reads: ``10.0`` is ``"10"``, an empty cell ``""``.
+
+    Parameters
+    ----------
+    value
+        A cell: text, number, boolean, date or ``None``.
+
+    Returns
+    -------
+    str
+        Whole floats without ``.0``, other floats by ``repr`` (no rounding), booleans as
+        是/否, a midnight datetime as its date, dates in ISO 8601.
+
+    Notes
+    -----
+    Excel stores every number as a float, so a code typed as 10 comes back as ``10.0``; the
+    text form must match what the person typed for codes and target values to compare.
 
     Examples
     --------
@@ -216,6 +248,12 @@ def read_csv_grid(path: Path) -> Grid:
     Grid
         Its cells, all text.
 
+    Notes
+    -----
+    The separator is a tab when the first non-blank line holds more tabs than commas (text
+    copied out of Excel), a comma otherwise. Quoting is read strictly, so an unbalanced quote
+    is reported with its record number instead of swallowing the rest of the file.
+
     Examples
     --------
     >>> import tempfile
@@ -260,6 +298,11 @@ def write_workbook(path: Path, sheets: Sequence[tuple[str, Sequence[str], Sequen
         Each sheet's name, header row and data rows (text, numbers, ``None`` for empty).
     title
         The workbook's document title property.
+
+    Returns
+    -------
+    None
+        The workbook is written to ``path``.
 
     Notes
     -----
@@ -318,6 +361,12 @@ def encode_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]], encoding: 
     -------
     bytes
         The encoded file.
+
+    Notes
+    -----
+    Excel on a Chinese Windows opens a CSV file as GBK unless it starts with a UTF-8 byte
+    order mark, hence the ``"utf-8-sig"`` choice; a character GBK cannot hold is refused with
+    its row and column rather than replaced.
 
     Examples
     --------

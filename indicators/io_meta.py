@@ -65,6 +65,21 @@ def _meta_key(cell: Any) -> str | None:
 def is_meta_sheet(name: str) -> bool:
     """Whether a sheet of this name holds a version's metadata ("版本信息", "说明", "About").
 
+    Parameters
+    ----------
+    name
+        A sheet's name as the workbook spells it.
+
+    Returns
+    -------
+    bool
+        True for the names jixiao writes and the ones bureaus commonly use for the same sheet.
+
+    Notes
+    -----
+    The name is compared after :func:`indicators.io_sheets.canonical_header`, so spacing,
+    full-width characters and letter case do not matter.
+
     Examples
     --------
     >>> is_meta_sheet("版本信息"), is_meta_sheet(" About "), is_meta_sheet("指标")
@@ -88,6 +103,11 @@ def read_meta_sheet(grid: Grid, log: IssueLog) -> dict[str, Any]:
     dict
         Field name to value, for the fields the sheet names; ``source_documents`` and
         ``changelog`` are always present (possibly empty).
+
+    Notes
+    -----
+    Rows whose first cell is empty, and the header row (``字段``), are skipped. A field given
+    twice is reported with the row of its first appearance rather than silently overwritten.
 
     Examples
     --------
@@ -151,6 +171,11 @@ def meta_value(name: str, value: Any) -> Any:
     ------
     InputError
         A value the field cannot take, with what was expected.
+
+    Notes
+    -----
+    The same conversion serves a sheet's cells and the keyword arguments a CSV import takes,
+    so a value means the same whichever way it arrives. An empty ``region`` means national.
 
     Examples
     --------
@@ -223,6 +248,11 @@ def merge_meta(sheet_fields: Mapping[str, Any], overrides: Mapping[str, Any], lo
     dict
         Keyword arguments for LibraryVersion (without ``indicators``).
 
+    Notes
+    -----
+    A missing required field (:data:`REQUIRED_META`) is reported with where to give it: on the
+    metadata sheet, or, for a file that cannot carry one, as an argument of the import.
+
     Examples
     --------
     >>> log = IssueLog("lib.csv")
@@ -250,6 +280,22 @@ def merge_meta(sheet_fields: Mapping[str, Any], overrides: Mapping[str, Any], lo
 
 def meta_rows(version: LibraryVersion) -> list[list[Any]]:
     """The metadata sheet's rows (below :data:`META_HEADERS`) for a version.
+
+    Parameters
+    ----------
+    version
+        The library version to describe.
+
+    Returns
+    -------
+    list of list
+        One row per field as ``[中文名（field）, value]``, one per source document, and one per
+        changelog entry as ``[key, version, text, author, date]``.
+
+    Notes
+    -----
+    The rows are what :func:`read_meta_sheet` reads back, so an exported workbook imports to
+    the same version.
 
     Examples
     --------

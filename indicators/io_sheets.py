@@ -146,6 +146,22 @@ class Table:
 def canonical_header(text: Any) -> str:
     """A header as compared: NFKC (full-width to half-width), no whitespace, lower case.
 
+    Parameters
+    ----------
+    text
+        A header cell (or a sheet name); any value is read as text.
+
+    Returns
+    -------
+    str
+        The comparison key.
+
+    Notes
+    -----
+    Unicode normalisation form NFKC (Unicode Standard Annex #15) maps full-width letters,
+    digits and brackets to their ASCII forms, so ``权重（分）`` typed with an input method
+    matches ``权重(分)``.
+
     Examples
     --------
     >>> canonical_header("　权 重（分） ")
@@ -289,6 +305,27 @@ def text_column(table: Table, header: str, log: IssueLog | None = None, *,
                 required: bool = False, what: tuple[str, str] = ("内容", "a value")) -> pd.Series:
     """A column as text (``""`` where empty); with ``required``, empty cells are logged.
 
+    Parameters
+    ----------
+    table, header
+        The table and the column to read.
+    log
+        Where empty cells go when ``required``; may be ``None`` otherwise.
+    required
+        Whether an empty cell is a problem.
+    what
+        What the cell should hold, in Chinese and English, for the message.
+
+    Returns
+    -------
+    pandas.Series
+        Text per row (:func:`indicators.io_files.to_text`), indexed like the table.
+
+    Notes
+    -----
+    Numbers become the text a person typed (``3.0`` is ``"3"``), so codes typed as numbers
+    match codes typed as text.
+
     Examples
     --------
     >>> frame = pd.DataFrame({"单位": ["%", None, 3.0]}, index=[2, 3, 4], dtype=object)
@@ -391,6 +428,22 @@ def number_column(table: Table, header: str, log: IssueLog, *, integer: bool = F
 def bool_column(table: Table, header: str, log: IssueLog) -> pd.Series:
     """A yes/no column (是/否, Y/N, true/false, 1/0, √/×); empty is ``False``.
 
+    Parameters
+    ----------
+    table, header
+        The table and the column to read.
+    log
+        Where cells that are neither yes nor no go.
+
+    Returns
+    -------
+    pandas.Series
+        ``True``/``False`` per row, ``None`` where the cell was refused.
+
+    Notes
+    -----
+    Words are compared after NFKC folding and lower-casing, so a full-width ``Ｙ`` is yes.
+
     Examples
     --------
     >>> frame = pd.DataFrame({"是否新增": ["是", None, "否", "maybe"]}, index=[2, 3, 4, 5],
@@ -415,9 +468,27 @@ def parse_column(table: Table, header: str, log: IssueLog, parse: Callable[[str]
                  required: tuple[str, str] | None = None) -> pd.Series:
     """Apply ``parse`` to each distinct non-empty text of a column; log the cells it refuses.
 
-    ``parse`` raises :class:`InputError` with the bilingual reason; that reason is logged at
-    every row holding the refused text. Empty cells give ``None``; with ``required`` (what is
-    expected, in Chinese and English) they are logged as well.
+    Parameters
+    ----------
+    table, header
+        The table and the column to read.
+    log
+        Where refused and (with ``required``) empty cells go.
+    parse
+        Turns one text into a value, or raises :class:`InputError` with the bilingual reason.
+    required
+        What an empty cell should hold, in Chinese and English; ``None`` lets cells be empty.
+
+    Returns
+    -------
+    pandas.Series
+        The parsed value per row; ``None`` for empty and refused cells.
+
+    Notes
+    -----
+    ``parse`` runs once per distinct text, not once per row (a column of a thousand rows holds
+    a handful of directions or units); the reason of a refusal is logged at every row holding
+    that text.
 
     Examples
     --------
