@@ -20,20 +20,18 @@ import click
 import numpy as np
 from sqlmodel import Session
 
-from indicators import store as library_store
 from indicators.cli import CliState, JixiaoCliError
-from indicators.errors import InputError, JixiaoError, NotFoundError
-from indicators.frameworks import load_builtin
-from indicators.model import LibraryVersion
+from indicators.errors import InputError, JixiaoError
 from scoring.ahp import inconsistent_judgments
 from scoring.grades import load_bands
 from scoring.io import ScoringInput, read_scoring_workbook, write_result_workbook
 from scoring.pairwise import check_pairwise
 from scoring.random_index import random_index_tables
 from scoring.report import grade_counts
+from scoring.store import resolve_library, save_score_run
 from scoring.targets import DEFAULT_WEIGHT_SET, score_target_tables
 
-__all__ = ["read_pairwise_csv", "register", "resolve_library"]
+__all__ = ["read_pairwise_csv", "register"]
 
 _MISSING_MARKS = {"", "-", "—", "?", "？", "na", "nan", "缺"}
 
@@ -296,50 +294,6 @@ def _register_ahp(group: click.Group) -> None:
             _print_text(matrix_csv, report)
 
 
-def resolve_library(session: Session | None, ref: str) -> LibraryVersion:
-    """A library version from the database, or else from the frameworks shipped with jixiao.
-
-    Parameters
-    ----------
-    session
-        An open session on the database, or ``None`` to look at the shipped frameworks only.
-    ref
-        ``framework_id@version`` (or ``framework_id`` for its latest published version).
-
-    Returns
-    -------
-    LibraryVersion
-        The stored version when there is one, so a bureau's own versions win.
-
-    Raises
-    ------
-    NotFoundError
-        Neither stored nor shipped, or shipped under another version.
-
-    Notes
-    -----
-    A fresh database holds no library until a front door seeds it; scoring with a shipped
-    framework must work from the first command.
-
-    Examples
-    --------
-    >>> resolve_library(None, "national-target@1.0.0").ref
-    'national-target@1.0.0'
-    """
-    if session is not None:
-        try:
-            return library_store.get_library(session, ref=ref)
-        except NotFoundError:
-            pass
-    framework_id, _, version = str(ref).strip().partition("@")
-    builtin = load_builtin(framework_id.strip())
-    if version and builtin.version != version.strip().removeprefix("v"):
-        raise NotFoundError(f"找不到指标库版本 '{ref}'（内置版本为 {builtin.ref}）",
-                            f"library version '{ref}' not found (the shipped one is "
-                            f"{builtin.ref})", field="library")
-    return builtin
-
-
 def _one_year(data: ScoringInput, year: int | None) -> ScoringInput:
     """The projects of one budget year, with their actuals and spending."""
     years = sorted({t.project.year for t in data.tables})
@@ -395,7 +349,7 @@ def _register_score(group: click.Group) -> None:
 
         def library() -> None:
             with Session(state.engine) as session:
-                done["library"] = resolve_library(session, library_ref)
+                done["library"] = resolve_library(session, ref=library_ref)
 
         def grade_all() -> None:
             data = done["input"]
@@ -412,8 +366,6 @@ def _register_score(group: click.Group) -> None:
                                  f"({err.strerror})", file=out.name) from err
 
         def keep() -> None:
-            from scoring.store import save_score_run
-
             with Session(state.engine) as session:
                 done["run"] = save_score_run(
                     session, result=done["result"], tables=done["input"].tables,

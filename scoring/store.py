@@ -5,6 +5,9 @@ version, the rule parameters, who ran it and when, with one row per project (tot
 subtotals) and one per indicator (points and flags). Runs are written once and never changed, so
 "last year's results still show scored with v1.0" (JOURNEYS.md) holds by construction.
 
+:func:`resolve_library` finds the library version a run is scored with: the stored one, or else
+the framework shipped with jixiao.
+
 The tables are the ``sco_`` tables that ``scoring/migrations`` creates (the migration is the
 source of truth; ``tests/scoring/test_store.py`` checks that the two agree). Functions take the
 session first and keyword arguments after it, and hand back frozen values and DataFrames, never
@@ -25,7 +28,9 @@ from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, UniqueConstr
 from sqlmodel import Field, Session, SQLModel, select
 
 from indicators.errors import InputError, NotFoundError
-from indicators.model import TargetTable
+from indicators.frameworks import load_builtin
+from indicators.model import LibraryVersion, TargetTable
+from indicators.store import get_library
 from indicators.tables import utc_now, write_transaction
 from scoring.project import ProjectScores
 from scoring.report import (
@@ -45,6 +50,7 @@ __all__ = [
     "StoredScoreRun",
     "get_score_run",
     "list_score_runs",
+    "resolve_library",
     "save_score_run",
 ]
 
@@ -411,3 +417,47 @@ def get_score_run(session: Session, *, run_id: int) -> StoredScoreRun:
     indicators = indicators[[c for c in INDICATOR_RESULT_COLUMNS if c in indicators.columns]]
     return StoredScoreRun(summary=_summary(run, dict(projects["grade"].value_counts())),
                           projects=projects, subtotals=subtotals, indicators=indicators)
+
+
+def resolve_library(session: Session | None, *, ref: str) -> LibraryVersion:
+    """A library version from the database, or else from the frameworks shipped with jixiao.
+
+    Parameters
+    ----------
+    session
+        An open session on the database, or ``None`` to look at the shipped frameworks only.
+    ref
+        ``framework_id@version`` (or ``framework_id`` for its latest published version).
+
+    Returns
+    -------
+    LibraryVersion
+        The stored version when there is one, so a bureau's own versions win.
+
+    Raises
+    ------
+    NotFoundError
+        Neither stored nor shipped, or shipped under another version.
+
+    Notes
+    -----
+    A fresh database holds no library until a front door seeds it; scoring with a shipped
+    framework must work from the first command.
+
+    Examples
+    --------
+    >>> resolve_library(None, ref="national-target@1.0.0").ref
+    'national-target@1.0.0'
+    """
+    if session is not None:
+        try:
+            return get_library(session, ref=ref)
+        except NotFoundError:
+            pass
+    framework_id, _, version = str(ref).strip().partition("@")
+    builtin = load_builtin(framework_id.strip())
+    if version and builtin.version != version.strip().removeprefix("v"):
+        raise NotFoundError(f"找不到指标库版本 '{ref}'（内置版本为 {builtin.ref}）",
+                            f"library version '{ref}' not found (the shipped one is "
+                            f"{builtin.ref})", field="library")
+    return builtin

@@ -23,7 +23,6 @@ from indicators.frontdoor import STAFF_ROLES, PageContext, PageSpec
 from indicators.model import Status, TargetTable
 from indicators.store import get_target_table, list_libraries, list_projects
 from indicators.ui_widgets import require_staff, show_error
-from scoring.cli import resolve_library
 from scoring.grades import available_band_tables, load_bands
 from scoring.io import (
     GRADE_COLOURS,
@@ -32,7 +31,7 @@ from scoring.io import (
     write_scoring_workbook,
 )
 from scoring.report import PROJECT_RESULT_COLUMNS, grade_counts, project_results, summary_by
-from scoring.store import list_score_runs, save_score_run
+from scoring.store import list_score_runs, resolve_library, save_score_run
 from scoring.targets import DEFAULT_WEIGHT_SET, project_frame, score_target_tables
 
 __all__ = ["SECTION", "pages", "render_projects", "stored_tables"]
@@ -189,7 +188,7 @@ def _template(ctx: PageContext, year: int) -> bytes:
 def _score(ctx: PageContext, chosen: dict[str, Any]) -> dict[str, Any]:
     """Read the data the choices name, score it, and return what the results section shows."""
     with Session(ctx.engine) as session:
-        library = resolve_library(session, chosen["library"])
+        library = resolve_library(session, ref=chosen["library"])
         if chosen["source"] == "upload":
             upload = chosen["upload"]
             data = read_scoring_workbook(upload, name=upload.name)
