@@ -76,7 +76,25 @@ class CliState:
         return self._engine
 
     def library_session(self) -> Session:
-        """A session on a database holding every built-in framework (stored on first use)."""
+        """A session on a database holding every built-in framework (stored on first use).
+
+        Returns
+        -------
+        sqlmodel.Session
+            A new session; the caller closes it (``with state.library_session() as s:``).
+
+        Notes
+        -----
+        The shipped frameworks are stored on the first call of the process, so every library
+        command finds them without a separate set-up step.
+
+        Examples
+        --------
+        >>> state = CliState("sqlite://")
+        >>> with state.library_session() as session:
+        ...     session.is_active
+        True
+        """
         from sqlmodel import Session
 
         from indicators import store

@@ -27,6 +27,7 @@ class Role(StrEnum):
     DEPUTY = "deputy"
 
     def label(self, lang: str = "zh") -> str:
+        """The role's name in ``lang``, from the message catalogue (``role.<value>``)."""
         return t(f"role.{self.value}", lang)
 
 

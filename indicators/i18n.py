@@ -20,7 +20,28 @@ LANGUAGES: tuple[str, ...] = ("zh", "en")
 
 @cache
 def catalogue() -> Mapping[str, Mapping[str, str]]:
-    """All messages, ``{key: {"zh": ..., "en": ...}}``, merged from every catalogue file."""
+    """All messages, ``{key: {"zh": ..., "en": ...}}``, merged from every catalogue file.
+
+    Returns
+    -------
+    Mapping
+        Key to its texts by language; read once per process.
+
+    Raises
+    ------
+    InputError
+        A key defined in two files, or a message lacking a language (naming file and key).
+
+    Notes
+    -----
+    Merging refuses a repeated key rather than letting the later file win, so one package's
+    labels can never silently replace another's.
+
+    Examples
+    --------
+    >>> sorted(catalogue()["app.title"])
+    ['en', 'zh']
+    """
     merged: dict[str, Mapping[str, str]] = {}
     for name in shipped_names("i18n"):
         file = f"{name}.yaml"
@@ -41,6 +62,22 @@ def catalogue() -> Mapping[str, Mapping[str, str]]:
 def t(key: str, lang: str = "zh", /, **values: object) -> str:
     """The message ``key`` in ``lang``, formatted with ``values``.
 
+    Parameters
+    ----------
+    key
+        The message key, e.g. ``"app.title"``.
+    lang
+        ``"zh"`` or ``"en"``; a message lacking the language falls back to Chinese.
+    **values
+        Values for the message's ``str.format`` fields.
+
+    Returns
+    -------
+    str
+        The formatted message, or the key itself when it is unknown.
+
+    Notes
+    -----
     An unknown key returns the key itself, so a missing label is visible on the page rather
     than crashing it; the catalogue test asserts every key used in the code exists.
 

@@ -44,7 +44,35 @@ class Direction(StrEnum):
 
     @classmethod
     def parse(cls, value: Any, *, field_name: str = "direction") -> Direction:
-        """Read a direction from its symbol, an ASCII alias or a Chinese word."""
+        """Read a direction from its symbol, an ASCII alias or a Chinese word.
+
+        Parameters
+        ----------
+        value
+            A :class:`Direction`, or text such as ``"≥"``, ``">="``, ``"higher"``, ``"定性"``.
+        field_name
+            The field named in the error.
+
+        Returns
+        -------
+        Direction
+            The direction.
+
+        Raises
+        ------
+        InputError
+            The text names no direction.
+
+        Notes
+        -----
+        财预〔2020〕10号 writes directions as ≥, ≤, = and 定性; bureaus' sheets also use ASCII
+        signs and words, which all map here.
+
+        Examples
+        --------
+        >>> Direction.parse(">="), Direction.parse("定性").value
+        (<Direction.HIGHER: '≥'>, '定性')
+        """
         if isinstance(value, Direction):
             return value
         key = str(value).strip().lower()
@@ -127,7 +155,33 @@ _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
 
 def parse_version(text: str) -> tuple[int, int, int]:
-    """Parse ``"1.2.0"`` (a leading ``v`` is allowed) into ``(1, 2, 0)``."""
+    """Parse ``"1.2.0"`` (a leading ``v`` is allowed) into ``(1, 2, 0)``.
+
+    Parameters
+    ----------
+    text
+        A version as ``MAJOR.MINOR.PATCH``.
+
+    Returns
+    -------
+    tuple of int
+        ``(major, minor, patch)``.
+
+    Raises
+    ------
+    InputError
+        The text is not three dot-separated whole numbers.
+
+    Notes
+    -----
+    Semantic Versioning 2.0.0 (Preston-Werner, 2013, semver.org), §2; pre-release and build
+    suffixes are not accepted, since a library version is either a draft or published.
+
+    Examples
+    --------
+    >>> parse_version("v1.2.0")
+    (1, 2, 0)
+    """
     match = _SEMVER.match(str(text).strip().removeprefix("v"))
     if match is None:
         raise InputError(f"版本号 '{text}' 不是 主.次.修订 格式（如 1.2.0）",
@@ -199,7 +253,23 @@ class Indicator:
         return self.direction in (Direction.HIGHER, Direction.LOWER, Direction.EQUAL)
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain values (enums as their text) for YAML, JSON and tables."""
+        """Plain values (enums as their text) for YAML, JSON and tables.
+
+        Returns
+        -------
+        dict
+            Every field by name; enums as their text, ``rule_params`` as a plain dict.
+
+        Notes
+        -----
+        :meth:`LibraryVersion.to_dict` drops the empty values of this dict when it writes a
+        framework file.
+
+        Examples
+        --------
+        >>> Indicator("A", "满意度", 1, direction="定性").as_dict()["direction"]
+        '定性'
+        """
         out: dict[str, Any] = {}
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
@@ -266,16 +336,71 @@ class LibraryVersion:
         return MappingProxyType({ind.code: ind for ind in self.indicators})
 
     def children(self, code: str | None) -> tuple[Indicator, ...]:
-        """Direct children of ``code`` (``None`` gives the first-level indicators)."""
+        """Direct children of ``code`` (``None`` gives the first-level indicators).
+
+        Parameters
+        ----------
+        code
+            A parent's code, or ``None`` for the top of the tree.
+
+        Returns
+        -------
+        tuple of Indicator
+            Its children in library order.
+
+        Notes
+        -----
+        A scan of the indicators: a library holds a few hundred, so no index is kept.
+
+        Examples
+        --------
+        >>> lib = LibraryVersion("x", "1.0.0", "示例", "catalogue",
+        ...                      (Indicator("A", "产出", 1), Indicator("A1", "数量", 2, "A")))
+        >>> [ind.code for ind in lib.children("A")]
+        ['A1']
+        """
         return tuple(ind for ind in self.indicators if ind.parent == code)
 
     def leaves(self) -> tuple[Indicator, ...]:
-        """Indicators with no children, in library order."""
+        """Indicators with no children, in library order.
+
+        Returns
+        -------
+        tuple of Indicator
+            The leaves: the indicators that carry targets and are scored.
+
+        Notes
+        -----
+        Points are scored at the leaves and summed up the tree (DOMAIN.md §3).
+
+        Examples
+        --------
+        >>> lib = LibraryVersion("x", "1.0.0", "示例", "catalogue",
+        ...                      (Indicator("A", "产出", 1), Indicator("A1", "数量", 2, "A")))
+        >>> [ind.code for ind in lib.leaves()]
+        ['A1']
+        """
         parents = {ind.parent for ind in self.indicators}
         return tuple(ind for ind in self.indicators if ind.code not in parents)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain values, in the layout of the shipped YAML frameworks (see ``data/frameworks``)."""
+        """Plain values, in the layout of the shipped YAML frameworks (see ``data/frameworks``).
+
+        Returns
+        -------
+        dict
+            The version's fields, and its indicators without their empty fields.
+
+        Notes
+        -----
+        :meth:`from_dict` reads this layout back to an equal version.
+
+        Examples
+        --------
+        >>> lib = LibraryVersion("x", "1.0.0", "示例", "catalogue", (Indicator("A", "产出", 1),))
+        >>> LibraryVersion.from_dict(lib.to_dict()) == lib
+        True
+        """
         return {
             "framework_id": self.framework_id,
             "version": self.version,
@@ -298,7 +423,36 @@ class LibraryVersion:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, file: str | None = None) -> LibraryVersion:
-        """Build a version from :meth:`to_dict`'s layout, naming any field that is wrong."""
+        """Build a version from :meth:`to_dict`'s layout, naming any field that is wrong.
+
+        Parameters
+        ----------
+        data
+            A mapping in the layout of :meth:`to_dict` (as read from a YAML framework).
+        file
+            The file it came from, named in errors.
+
+        Returns
+        -------
+        LibraryVersion
+            The version (not yet checked as a tree; see :mod:`indicators.validate`).
+
+        Raises
+        ------
+        InputError
+            Not a mapping, an unknown or missing field, or a value a field cannot take.
+
+        Notes
+        -----
+        Unknown fields are refused rather than ignored, so a misspelt key in a framework file
+        is found when it is read, not when a score comes out wrong.
+
+        Examples
+        --------
+        >>> LibraryVersion.from_dict({"framework_id": "x", "version": "1.0.0",
+        ...                           "title": "示例", "kind": "catalogue"}).ref
+        'x@1.0.0'
+        """
         if not isinstance(data, Mapping):
             raise InputError("内容不是一个指标库（应为键值映射）",
                              "content is not a library (expected a mapping)", file=file)
@@ -369,7 +523,30 @@ class LibraryVersion:
                              file=file) from exc
 
     def path(self, code: str) -> tuple[Indicator, ...]:
-        """The chain from the first-level ancestor down to ``code``."""
+        """The chain from the first-level ancestor down to ``code``.
+
+        Parameters
+        ----------
+        code
+            An indicator's code.
+
+        Returns
+        -------
+        tuple of Indicator
+            Ancestors first, ``code`` last; empty for an unknown code.
+
+        Notes
+        -----
+        A chain stops at a missing parent or at a code met twice, so a draft with a broken
+        tree still shows what it has.
+
+        Examples
+        --------
+        >>> lib = LibraryVersion("x", "1.0.0", "示例", "catalogue",
+        ...                      (Indicator("A", "产出", 1), Indicator("A1", "数量", 2, "A")))
+        >>> [ind.code for ind in lib.path("A1")]
+        ['A', 'A1']
+        """
         chain: list[Indicator] = []
         seen: set[str] = set()
         current: str | None = code

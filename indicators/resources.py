@@ -20,7 +20,23 @@ __all__ = ["data_dir", "data_path", "shipped_names", "shipped_yaml"]
 
 @cache
 def data_dir() -> Path:
-    """The folder holding jixiao's shipped data."""
+    """The folder holding jixiao's shipped data.
+
+    Returns
+    -------
+    pathlib.Path
+        The checkout's ``data/`` folder when it is there, else the installed ``jixiao_data``
+        package.
+
+    Notes
+    -----
+    The checkout is preferred so that an editable install reads the files being edited.
+
+    Examples
+    --------
+    >>> (data_dir() / "bands").is_dir()
+    True
+    """
     checkout = Path(__file__).resolve().parent.parent / "data"
     if checkout.is_dir() and (checkout / "frameworks").is_dir():
         return checkout
@@ -28,7 +44,28 @@ def data_dir() -> Path:
 
 
 def data_path(*parts: str) -> Path:
-    """A path below the data folder, e.g. ``data_path("bands", "national.yaml")``."""
+    """A path below the data folder, e.g. ``data_path("bands", "national.yaml")``.
+
+    Parameters
+    ----------
+    *parts
+        Folder and file names below the data folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The path (which need not exist).
+
+    Notes
+    -----
+    Code that reads shipped tables uses :func:`shipped_yaml`; this is for files read whole by
+    other means (demo workbooks, frameworks).
+
+    Examples
+    --------
+    >>> data_path("bands", "national.yaml").name
+    'national.yaml'
+    """
     return data_dir().joinpath(*parts)
 
 

@@ -83,7 +83,22 @@ class LibrarySummary:
         return f"{self.id}@{self.version}"
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain values for JSON output."""
+        """Plain values for JSON output.
+
+        Returns
+        -------
+        dict
+            The summary's fields with ``ref`` added and the status as its text.
+
+        Notes
+        -----
+        What ``jixiao library list --json`` prints, one dict per version.
+
+        Examples
+        --------
+        >>> LibrarySummary("demo", "1.0.0", Status.DRAFT, "示例", "catalogue", 3).as_dict()["ref"]
+        'demo@1.0.0'
+        """
         return {"id": self.id, "version": self.version, "ref": self.ref,
                 "status": self.status.value, "title": self.title, "kind": self.kind,
                 "indicator_count": self.indicator_count, "region": self.region,

@@ -66,7 +66,23 @@ class AgreementResult:
         object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
 
     def as_dict(self) -> dict[str, Any]:
-        """A flat dict (details left out) for tables and JSON."""
+        """A flat dict (details left out) for tables and JSON.
+
+        Returns
+        -------
+        dict
+            The value, its interval and test, the counts and the method, by name.
+
+        Notes
+        -----
+        ``details`` varies by coefficient, so it stays out of a table with one row per
+        coefficient.
+
+        Examples
+        --------
+        >>> AgreementResult("W", 0.5, 3, 2, 6, "Kendall's W").as_dict()["value"]
+        0.5
+        """
         return {
             "coefficient": self.coefficient,
             "value": self.value,
@@ -120,6 +136,13 @@ def as_ratings(
     ------
     InputError
         Not two-dimensional, too few items or raters, all missing, or a non-numeric entry.
+
+    Notes
+    -----
+    Every coefficient calls this first, so they all read the same input the same way: an
+    items × raters table as in Shrout & Fleiss (1979, Psychological Bulletin 86(2), 420-428)
+    and Krippendorff (2011, "Computing Krippendorff's alpha-reliability"), NaN for a rating
+    not given. Items and raters with no rating at all do not count towards the minimums.
 
     Examples
     --------

@@ -85,7 +85,22 @@ class BandTable:
         return tuple(b.label for b in self.bands)
 
     def describe(self) -> str:
-        """The bands in words, e.g. ``"优 ≥ 90; 良 ≥ 80; 中 ≥ 60; 差 < 60"``."""
+        """The bands in words, e.g. ``"优 ≥ 90; 良 ≥ 80; 中 ≥ 60; 差 < 60"``.
+
+        Returns
+        -------
+        str
+            One ``label ≥ lower`` (or ``>``) per band, the floor as ``label < next bound``.
+
+        Notes
+        -----
+        Printed beside every graded result, so a reader sees which cut-offs were applied.
+
+        Examples
+        --------
+        >>> load_bands("local_strict90").describe()
+        '优 > 90; 良 ≥ 80; 中 ≥ 60; 差 < 60'
+        """
         parts = []
         for band, above in zip(self.bands, (None, *self.bands[:-1]), strict=True):
             if math.isinf(band.lower):

@@ -62,7 +62,25 @@ class PefaConversionTable:
         object.__setattr__(self, "rows", MappingProxyType(dict(self.rows)))
 
     def lookup_array(self) -> np.ndarray:
-        """Scores indexed by the base-5 key of the ascending, zero-padded values."""
+        """Scores indexed by the base-5 key of the ascending, zero-padded values.
+
+        Returns
+        -------
+        numpy.ndarray
+            Object array of 5⁴ scores (``None`` for combinations the table does not define).
+
+        Notes
+        -----
+        Sorting an indicator's dimension values and reading them as a base-5 number gives
+        each multiset of scores one index, so a whole stack of indicators is converted by one
+        fancy-indexing step. One dimension converts to its own score (PEFA 2016, section 2.2).
+
+        Examples
+        --------
+        >>> table = load_pefa_m2()
+        >>> table.lookup_array()[2 * 5 + 3]  # values (2, 3), i.e. C and B
+        'C+'
+        """
         out = np.full(5 ** _MAX_DIMENSIONS, None, dtype=object)
         for values, score in self.rows.items():
             out[_key(np.asarray([(0,) * (_MAX_DIMENSIONS - len(values)) + values]))[0]] = score

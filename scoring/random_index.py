@@ -26,6 +26,11 @@ def random_index_tables() -> dict[str, str]:
     dict
         ``{name: source}`` for every table in ``data/ahp/random_index.yaml``.
 
+    Notes
+    -----
+    The sources are those cited in :func:`random_index`; a result records the table's name,
+    and this is where the name leads to its publication.
+
     Examples
     --------
     >>> sorted(random_index_tables())

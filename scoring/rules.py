@@ -128,7 +128,23 @@ class IndicatorScores:
         return np.asarray(DIRECTION_SYMBOLS, dtype=object)[self.direction_code]
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per indicator (flattened): direction, points, missing, over_achievement, reason."""
+        """One row per indicator (flattened): direction, points, missing, over_achievement, reason.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``direction``, ``points``, ``missing``, ``over_achievement``, ``reason``, in
+            the order of the flattened input.
+
+        Notes
+        -----
+        The arrays keep the input's shape for batch work; the frame is for reading and export.
+
+        Examples
+        --------
+        >>> score_indicators(["≥"], [90], [45], [10]).to_frame()["points"].tolist()
+        [5.0]
+        """
         return pd.DataFrame({
             "direction": self.directions.ravel(),
             "points": self.points.ravel(),
