@@ -333,6 +333,7 @@ class LibraryVersion:
 
     @cached_property
     def by_code(self) -> Mapping[str, Indicator]:
+        """Indicators by code, read-only (built on first use; a version never changes)."""
         return MappingProxyType({ind.code: ind for ind in self.indicators})
 
     def children(self, code: str | None) -> tuple[Indicator, ...]:
