@@ -40,7 +40,10 @@ __all__ = [
 DEMO_ENV = "JIXIAO_DEMO"
 # Modules whose pages() make up the app; one not written yet is skipped. (A comment, not a
 # docstring: Streamlit would print a bare string in the main script on the page.)
-PAGE_MODULES: tuple[str, ...] = ("review.ui", "indicators.ui", "scoring.ui")
+PAGE_MODULES: tuple[str, ...] = (
+    "review.ui", "scoring.ui_dashboard", "indicators.ui", "scoring.ui", "scoring.ui_lifecycle",
+    "scoring.ui_calibrate", "review.ui_delphi", "review.ui_ahp_survey",
+)
 
 # Reviewers' work first, the staff's tools next, accounts and the audit log last.
 _FIRST_SECTIONS = ("review.section.mine", "review.section.manage")
