@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
@@ -53,6 +52,7 @@ from indicators.io_sheets import (
     canonical_header,
     locate_table,
     number_column,
+    parse_choice,
     parse_column,
     text_column,
 )
@@ -364,7 +364,7 @@ def _indicator_records(table: Table, log: IssueLog,
         return round(math.fsum(parts), 10)
 
     cells = {
-        "direction": parse_column(table, "指标方向", log, _parse_direction),
+        "direction": parse_column(table, "指标方向", log, Direction.parse),
         "category": parse_column(table, "分类", log, _parse_category),
         "value_basis": parse_column(table, "取值依据", log, _parse_value_basis),
         "rule_params": parse_column(table, "规则参数", log, _parse_rule_params),
@@ -411,28 +411,16 @@ def _new_issue(issue: ValidationIssue, seen: set[tuple[int | None, str | None]],
     return not (issue.code == "missing_weight" and owner in implied)
 
 
-def _parse_direction(text: str) -> Direction:
-    return Direction.parse(unicodedata.normalize("NFKC", text))
-
-
 def _parse_category(text: str) -> Category:
-    key = unicodedata.normalize("NFKC", text).strip()
-    for candidate in (key, key.removesuffix("指标"), key.removesuffix("类")):
-        if candidate in Category._value2member_map_:
-            return Category(candidate)
-    values = [c.value for c in Category]
-    raise InputError(f"未知的分类 '{text}'，应为 {'、'.join(values)} 之一",
-                     f"unknown category '{text}'; expected one of {', '.join(values)}")
+    # "产出指标" and "产出类" are both written for the category 产出.
+    return parse_choice(text, Category, ("分类", "category"),
+                        spellings=lambda key: (key, key.removesuffix("指标"),
+                                               key.removesuffix("类")))
 
 
 def _parse_value_basis(text: str) -> ValueBasis:
-    key = unicodedata.normalize("NFKC", text).strip()
-    for candidate in (key, key + "标准"):
-        if candidate in ValueBasis._value2member_map_:
-            return ValueBasis(candidate)
-    values = [v.value for v in ValueBasis]
-    raise InputError(f"未知的取值依据 '{text}'，应为 {'、'.join(values)} 之一",
-                     f"unknown value basis '{text}'; expected one of {', '.join(values)}")
+    return parse_choice(text, ValueBasis, ("取值依据", "value basis"),
+                        spellings=lambda key: (key, key + "标准"))
 
 
 def _parse_rule_params(text: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from indicators.errors import InputError
 from indicators.io_files import Grid, to_text
-from indicators.io_sheets import IssueLog, canonical_header
+from indicators.io_sheets import IssueLog, canonical_header, parse_choice
 from indicators.model import ChangelogEntry, FrameworkKind, LibraryVersion, Status, parse_version
 
 __all__ = [
@@ -194,17 +194,9 @@ def meta_value(name: str, value: Any) -> Any:
     if name == "status" and not text:
         return Status.DRAFT
     if name == "kind":
-        if text not in FrameworkKind._value2member_map_:
-            allowed = ", ".join(k.value for k in FrameworkKind)
-            raise InputError(f"未知的指标库类型 '{text}'，应为 {allowed} 之一",
-                             f"unknown library kind '{text}'; expected one of {allowed}")
-        return FrameworkKind(text)
+        return parse_choice(text, FrameworkKind, ("指标库类型", "library kind"))
     if name == "status":
-        if text not in Status._value2member_map_:
-            allowed = ", ".join(s.value for s in Status)
-            raise InputError(f"未知的状态 '{text}'，应为 {allowed} 之一",
-                             f"unknown status '{text}'; expected one of {allowed}")
-        return Status(text)
+        return parse_choice(text, Status, ("状态", "status"))
     if name == "version" and text:
         parse_version(text)
     if name == "effective_year" and text:

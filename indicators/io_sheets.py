@@ -15,9 +15,10 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -34,9 +35,12 @@ __all__ = [
     "canonical_header",
     "locate_table",
     "number_column",
+    "parse_choice",
     "parse_column",
     "text_column",
 ]
+
+_Choice = TypeVar("_Choice", bound=StrEnum)
 
 MAX_ISSUES = 200
 """How many problems one import reports before it stops looking; enough to fix a file in one pass."""
@@ -462,6 +466,53 @@ def bool_column(table: Table, header: str, log: IssueLog) -> pd.Series:
 
     values = parse_column(table, header, log, parse)
     return values.where(table.frame[header].notna(), False)
+
+
+def parse_choice(text: str, choices: type[_Choice], what: tuple[str, str], *,
+                 spellings: Callable[[str], Iterable[str]] = lambda key: (key,)) -> _Choice:
+    """The member of a fixed list of values (分类, 预算类型, …) that a cell names.
+
+    Parameters
+    ----------
+    text
+        The cell's text.
+    choices
+        The enumeration whose values are the accepted texts.
+    what
+        What the column holds, in Chinese and English, for the message (``("分类", "category")``).
+    spellings
+        The other ways a person writes a value, given the cell's folded text: for example
+        ``lambda key: (key, key + "预算")`` accepts "一般公共" for "一般公共预算".
+
+    Returns
+    -------
+    StrEnum
+        The member named.
+
+    Raises
+    ------
+    InputError
+        No spelling names a member; the message lists the accepted values.
+
+    Notes
+    -----
+    The text is folded by NFKC first, so full-width letters and spaces typed with a Chinese
+    input method match.
+
+    Examples
+    --------
+    >>> from indicators.model import BudgetType
+    >>> parse_choice("一般公共", BudgetType, ("预算类型", "budget type"),
+    ...              spellings=lambda key: (key, key + "预算")).value
+    '一般公共预算'
+    """
+    members = {member.value: member for member in choices}
+    key = unicodedata.normalize("NFKC", text).strip()
+    for candidate in spellings(key):
+        if candidate in members:
+            return members[candidate]
+    raise InputError(f"未知的{what[0]} '{text}'，应为 {'、'.join(members)} 之一",
+                     f"unknown {what[1]} '{text}'; expected one of {', '.join(members)}")
 
 
 def parse_column(table: Table, header: str, log: IssueLog, parse: Callable[[str], Any], *,

@@ -43,6 +43,7 @@ from indicators.io_sheets import (
     canonical_header,
     locate_table,
     number_column,
+    parse_choice,
     parse_column,
     text_column,
 )
@@ -271,17 +272,8 @@ def _assemble(projects: Mapping[str, Project], targets: Sequence[Target]) -> lis
 
 
 def _parse_budget_type(text: str) -> BudgetType:
-    key = unicodedata.normalize("NFKC", text).strip()
-    for candidate in (key, key + "预算"):
-        if candidate in BudgetType._value2member_map_:
-            return BudgetType(candidate)
-    values = [b.value for b in BudgetType]
-    raise InputError(f"未知的预算类型 '{text}'，应为 {'、'.join(values)} 之一",
-                     f"unknown budget type '{text}'; expected one of {', '.join(values)}")
-
-
-def _parse_direction(text: str) -> Direction:
-    return Direction.parse(unicodedata.normalize("NFKC", text))
+    return parse_choice(text, BudgetType, ("预算类型", "budget type"),
+                        spellings=lambda key: (key, key + "预算"))
 
 
 def _parse_library_ref(text: str) -> str:
@@ -326,7 +318,7 @@ def _targets(table: Table, projects: Mapping[str, Any], log: IssueLog) -> list[T
     project = text_column(table, "项目编码", log, required=True, what=("项目编码", "a project code"))
     names = {h: text_column(table, h, log, required=True, what=(h, "an indicator name"))
              for h in ("一级指标", "二级指标", "三级指标")}
-    direction = parse_column(table, "指标方向", log, _parse_direction,
+    direction = parse_column(table, "指标方向", log, Direction.parse,
                              required=("指标方向（≥、≤、=、定性）", "a direction (≥, ≤, =, 定性)"))
     unit = text_column(table, "计量单位")
     weight = number_column(table, "权重", log, required=True, minimum=0, suffixes=("分",))

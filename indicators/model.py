@@ -7,6 +7,7 @@ Everything here is a frozen value. Changing a library means making a new value t
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -75,7 +76,8 @@ class Direction(StrEnum):
         """
         if isinstance(value, Direction):
             return value
-        key = str(value).strip().lower()
+        # NFKC folds the full-width signs a Chinese input method types (＞＝) to ASCII.
+        key = unicodedata.normalize("NFKC", str(value)).strip().lower()
         found = _DIRECTION_ALIASES.get(key)
         if found is None:
             raise InputError(

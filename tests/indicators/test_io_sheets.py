@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
-from indicators.errors import ValidationError
+from indicators.errors import InputError, ValidationError
 from indicators.io_files import Grid
 from indicators.io_sheets import (
     Column,
@@ -14,6 +15,7 @@ from indicators.io_sheets import (
     canonical_header,
     locate_table,
     number_column,
+    parse_choice,
     text_column,
 )
 
@@ -91,3 +93,20 @@ def test_issue_log_caps_and_raises_everything_sorted():
         assert exc.location.file == "a.xlsx"
     else:
         raise AssertionError("the log should raise")
+
+
+def test_parse_choice_accepts_other_spellings_and_lists_the_values_it_refuses():
+    from indicators.model import BudgetType
+
+    def budget_type(text: str) -> BudgetType:
+        return parse_choice(text, BudgetType, ("预算类型", "budget type"),
+                            spellings=lambda key: (key, key + "预算"))
+
+    assert budget_type("一般公共预算") is BudgetType.GENERAL
+    assert budget_type("政府性基金") is BudgetType.FUND
+    assert budget_type("　一般公共 ") is BudgetType.GENERAL  # full-width space folded
+    with pytest.raises(InputError) as caught:
+        budget_type("专项资金")
+    assert caught.value.zh.startswith("未知的预算类型 '专项资金'")
+    assert "一般公共预算、政府性基金预算" in caught.value.zh
+    assert caught.value.en.startswith("unknown budget type '专项资金'; expected one of")

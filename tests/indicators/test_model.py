@@ -55,6 +55,13 @@ def test_direction_parse_accepts_symbols_aliases_and_words(text, expected):
     assert Direction.parse(text) is expected
 
 
+def test_direction_parse_folds_full_width_signs():
+    # What a Chinese input method types in full-width mode.
+    assert Direction.parse("＞＝") is Direction.HIGHER
+    assert Direction.parse("＜") is Direction.LOWER
+    assert Direction.parse("　＝ ") is Direction.EQUAL
+
+
 @pytest.mark.parametrize("bad", ["up", "", None, 1])
 def test_direction_parse_rejects_unknown_values_bilingually(bad):
     with pytest.raises(InputError) as err:
