@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 # commands that use them, so that `jixiao --help` and every other package's commands, which
 # import this module for CliState, start without them.
 
-__all__ = ["CliState", "JixiaoCliError", "ReportingGroup", "register"]
+__all__ = ["CliState", "JixiaoCliError", "ReportingGroup", "display_width", "register",
+           "text_table"]
 
 _STATUS_LABEL = {Status.DRAFT: "草稿 draft", Status.PUBLISHED: "已发布 published",
                  Status.RETIRED: "已停用 retired"}
@@ -85,8 +86,8 @@ class CliState:
 
         Notes
         -----
-        The shipped frameworks are stored on the first call of the process, so every library
-        command finds them without a separate set-up step.
+        The shipped frameworks are stored on this state's first call (storing skips what is
+        already there), so every library command finds them without a separate set-up step.
 
         Examples
         --------
@@ -164,18 +165,71 @@ def _echo_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
-def _width(text: str) -> int:
-    # Chinese characters take two columns in a terminal.
+def display_width(text: str) -> int:
+    """How many terminal columns a text takes.
+
+    Parameters
+    ----------
+    text
+        The text to print.
+
+    Returns
+    -------
+    int
+        Its width: two columns for each wide or full-width character, one for the others.
+
+    Notes
+    -----
+    East Asian Width property W and F (Unicode Standard Annex #11): Chinese characters and
+    full-width punctuation fill two cells of a terminal, so padding by ``len`` misaligns them.
+
+    Examples
+    --------
+    >>> display_width("评分 ok")
+    7
+    """
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *,
+               rule: bool = False) -> list[str]:
+    """Rows under a header as left-aligned columns that line up in a terminal.
+
+    Parameters
+    ----------
+    headers
+        The column headers.
+    rows
+        The rows, one value per header; ``None`` prints as an empty cell.
+    rule
+        Whether a dashed line goes under the header.
+
+    Returns
+    -------
+    list of str
+        The printed lines, header first, without trailing spaces.
+
+    Notes
+    -----
+    Columns are padded by :func:`display_width`, two spaces apart, so Chinese labels and
+    numbers line up; every command of the ``jixiao`` front door prints its tables this way.
+
+    Examples
+    --------
+    >>> for line in text_table(["指标", "分"], [["满意度", 9.5], ["x", None]], rule=True):
+    ...     print(line)
+    指标    分
+    ------  ---
+    满意度  9.5
+    x
+    """
     cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]
-    widths = [max(_width(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True))
-             .rstrip() for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    widths = [max(display_width(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(cell + " " * (w - display_width(cell))
+                       for cell, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    if rule:
+        lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines
 
 
 def _indicator_line(ind: Indicator) -> str:
@@ -235,7 +289,6 @@ def _load_version(ctx: click.Context, file_or_ref: str) -> LibraryVersion:
     from indicators import store
     from indicators.io import read_library
 
-
     path = Path(file_or_ref)
     if path.is_file():
         return read_library(path)
@@ -255,17 +308,16 @@ def _register_library(group: click.Group) -> None:
         """列出所有版本 — list every stored version."""
         from indicators import store
 
-
         with _state(ctx).library_session() as session:
             rows = store.list_libraries(session)
         if as_json:
             _echo_json([row.as_dict() for row in rows])
             return
-        click.echo(_table(
+        click.echo("\n".join(text_table(
             ["编号 id", "版本 version", "状态 status", "指标数 indicators", "类型 kind",
              "名称 title"],
             [[r.id, r.version, _STATUS_LABEL[r.status], r.indicator_count, r.kind, r.title]
-             for r in rows]))
+             for r in rows], rule=True)))
 
     @library.command("show")
     @click.argument("ref")
@@ -274,7 +326,6 @@ def _register_library(group: click.Group) -> None:
     def show_command(ctx: click.Context, ref: str, as_json: bool) -> None:
         """显示一个版本的指标树 — show a version's indicator tree (REF: id@version or id)."""
         from indicators import store
-
 
         with _state(ctx).library_session() as session:
             version = store.get_library(session, ref=ref)
@@ -292,7 +343,6 @@ def _register_library(group: click.Group) -> None:
         """比较两个版本（旧 → 新）— compare two versions (old → new)."""
         from indicators import store
         from indicators.versioning import diff
-
 
         with _state(ctx).library_session() as session:
             old = store.get_library(session, ref=ref_a)
@@ -316,7 +366,6 @@ def _register_library(group: click.Group) -> None:
         """检查一个文件或已存版本 — check a library file or a stored version."""
         from indicators.validate import check_library
 
-
         version = _load_version(ctx, file_or_ref)
         check_library(version)
         click.echo(f"通过检查 valid: {version.ref}（{len(version.indicators)} 个指标 indicators）")
@@ -334,7 +383,6 @@ def _register_library(group: click.Group) -> None:
         """导入为草稿（xlsx/csv/yaml）— import a library file as a draft."""
         from indicators import store
         from indicators.io import read_library
-
 
         meta = {name: value for name, value in (("framework_id", framework_id),
                                                 ("version", version_text), ("title", title),
@@ -355,7 +403,6 @@ def _register_library(group: click.Group) -> None:
         from indicators import store
         from indicators.io import write_library
 
-
         with _state(ctx).library_session() as session:
             version = store.get_library(session, ref=ref)
         write_library(version, out)
@@ -372,7 +419,6 @@ def _register_library(group: click.Group) -> None:
         from indicators import store
         from indicators.versioning import start_draft
 
-
         with _state(ctx).library_session() as session:
             base = store.get_library(session, ref=ref)
             draft = start_draft(base, new_version=new_version, author=author)
@@ -388,7 +434,6 @@ def _register_library(group: click.Group) -> None:
         """检查并发布草稿（发布后不可修改）— validate and publish a draft (then frozen)."""
         from indicators import store
 
-
         with _state(ctx).library_session() as session:
             published = store.publish_library(session, ref=ref, by=by, changelog=changelog)
         click.echo(f"已发布 published: {published.ref}")
@@ -402,7 +447,6 @@ def _register_library(group: click.Group) -> None:
         """停用已发布版本（仍可查看）— retire a published version (it stays readable)."""
         from indicators import store
 
-
         with _state(ctx).library_session() as session:
             retired = store.retire_library(session, ref=ref, by=by, reason=reason)
         click.echo(f"已停用 retired: {retired.ref}")
@@ -414,7 +458,6 @@ def _register_library(group: click.Group) -> None:
     def delete_command(ctx: click.Context, ref: str) -> None:
         """删除草稿（已发布版本不能删除）— delete a draft (published versions never go)."""
         from indicators import store
-
 
         with _state(ctx).library_session() as session:
             store.delete_draft(session, ref=ref)
@@ -432,7 +475,6 @@ def _register_db(group: click.Group) -> None:
         """升级到最新结构 — apply every pending migration."""
         from indicators.database import head_revisions, upgrade
 
-
         upgrade(_state(ctx).raw_engine)
         click.echo(f"已升级到最新 upgraded to heads: {', '.join(head_revisions())}")
 
@@ -441,7 +483,6 @@ def _register_db(group: click.Group) -> None:
     def current_command(ctx: click.Context) -> None:
         """显示数据库当前版本 — show the revisions the database is at."""
         from indicators.database import current_revisions, head_revisions, pending_revisions
-
 
         engine = _state(ctx).raw_engine
         current = current_revisions(engine)

@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import math
-import unicodedata
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import numpy as np
 import pandas as pd
 from openpyxl.utils.exceptions import InvalidFileException
 
+from indicators.cli import text_table
 from indicators.errors import InputError, JixiaoError
 from review.agreement import SCALES, agreement_report
 from review.raters import outlying_ratings, rater_diagnostics, severity
@@ -291,20 +291,6 @@ def _as_json(name: str, result: dict[str, Any]) -> str:
     return json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False)
 
 
-def _width(text: str) -> int:
-    # CJK characters take two terminal columns.
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _grid(headers: list[str], rows: list[list[str]]) -> list[str]:
-    """Left-aligned columns padded by display width."""
-    widths = [max(_width(h), *(_width(r[k]) for r in rows)) if rows else _width(h)
-              for k, h in enumerate(headers)]
-    return ["  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(line, widths,
-                                                                         strict=True)).rstrip()
-            for line in [headers, *rows]]
-
-
 def _num(value: Any, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
@@ -336,7 +322,7 @@ def _print_text(name: str, result: dict[str, Any]) -> None:
                      reading])
         if isinstance(r.get("note_zh"), str):
             notes.append(f"  {r['coefficient']}: {r['note_zh']} ({r['note_en']})")
-    for line in _grid(["系数 (coefficient)", "值 (value)", "置信区间 (CI)", "p 值 (p)",
+    for line in text_table(["系数 (coefficient)", "值 (value)", "置信区间 (CI)", "p 值 (p)",
                        "解读 (reading)"], rows):
         echo(line)
     for line in notes:
@@ -359,7 +345,7 @@ def _print_text(name: str, result: dict[str, Any]) -> None:
                 line += [_num(r["effect"], 2), _num(r["se"], 2), _num(r["z"], 2),
                          _VERDICT[r["label_en"]]]
             rows.append(line)
-        for line in _grid(headers, rows):
+        for line in text_table(headers, rows):
             echo(line)
     scores = result["adjusted_scores"]
     if scores is not None:
@@ -368,7 +354,7 @@ def _print_text(name: str, result: dict[str, Any]) -> None:
         rows = [[str(item), str(int(r["n_ratings"])), _num(r["raw_mean"], 2),
                  _num(r["adjusted_mean"], 2), _num(r["adjustment"], 2)]
                 for item, r in scores.iterrows()]
-        for line in _grid(["对象 (item)", "评分数 (n)", "原始 (raw)", "调整后 (adjusted)",
+        for line in text_table(["对象 (item)", "评分数 (n)", "原始 (raw)", "调整后 (adjusted)",
                            "调整量 (adjustment)"], rows):
             echo(line)
     outliers = result["outlying_ratings"]
@@ -381,7 +367,7 @@ def _print_text(name: str, result: dict[str, Any]) -> None:
             rows = [[str(r["item"]), str(r["rater"]), _num(r["rating"], 2),
                      _num(r["others_mean"], 2), _num(r["deviation"], 2), _num(r["z"], 2)]
                     for r in outliers.to_dict("records")]
-            for line in _grid(["对象 (item)", "评分人 (rater)", "评分 (rating)",
+            for line in text_table(["对象 (item)", "评分人 (rater)", "评分 (rating)",
                                "他人均分 (others' mean)", "偏差 (deviation)", "z"], rows):
                 echo(line)
     for zh, en in result["notes"]:
