@@ -368,9 +368,10 @@ def agreement_report(
             continue
         try:
             result = compute()
-        except (ValueError, ArithmeticError) as exc:
-            # A coefficient undefined on these data is reported as such, not fatal to the rest.
-            row.update(note_zh=getattr(exc, "zh", str(exc)), note_en=getattr(exc, "en", str(exc)))
+        except InputError as exc:
+            # A coefficient undefined on these data is reported as such, not fatal to the rest;
+            # any other error is a bug and surfaces.
+            row.update(note_zh=exc.zh, note_en=exc.en)
             rows.append(row)
             continue
         row.update(result.as_dict())
