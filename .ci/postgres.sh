@@ -6,6 +6,8 @@
 #
 # initdb and pg_ctl are found on PATH or in `pg_config --bindir`. Without them, start prints
 # nothing on standard output and exits 0, so the PostgreSQL test cases skip with their reason.
+# A second start while the recorded cluster runs prints the same URL instead of a new cluster.
+# JIXIAO_PG_STATE names the state file (default: jixiao-postgres.state in TMPDIR or /tmp).
 # The cluster lives in a temporary folder owned by the postgres user (created if missing when
 # run as root, since initdb refuses to run as root), listens on a free loopback port with its
 # socket in that folder, and has fsync off: it holds nothing worth keeping.
@@ -53,14 +55,25 @@ PY
 }
 
 start() {
-    local initdb pg_ctl folder port password
+    local initdb pg_ctl folder port password url
     if ! initdb="$(find_bin initdb)" || ! pg_ctl="$(find_bin pg_ctl)"; then
         log "initdb/pg_ctl not found; PostgreSQL tests will be skipped"
         return 0
     fi
     if [ -f "$STATE_FILE" ]; then
-        log "a cluster from an earlier start is still recorded in $STATE_FILE; stopping it first"
-        stop
+        local FOLDER PG_CTL PORT URL
+        # shellcheck disable=SC1090
+        . "$STATE_FILE"
+        if [ -d "$FOLDER/data" ] && as_owner "$PG_CTL" -D "$FOLDER/data" status >/dev/null 2>&1; then
+            # Already running (another shell of this checkout started it): share it. Every
+            # test makes databases of its own, so sharing is safe.
+            log "reusing the cluster recorded in $STATE_FILE"
+            echo "export JIXIAO_TEST_POSTGRES_URL=$URL"
+            return 0
+        fi
+        log "the cluster recorded in $STATE_FILE is not running; starting a new one"
+        rm -rf "$FOLDER"
+        rm -f "$STATE_FILE"
     fi
     if [ "$(id -u)" -eq 0 ] && ! id -u postgres >/dev/null 2>&1; then
         useradd --system --user-group --no-create-home --shell /usr/sbin/nologin postgres
@@ -78,13 +91,16 @@ start() {
         || { log "initdb failed:"; cat "$folder/initdb.log" >&2; rm -rf "$folder"; return 1; }
     rm -f "$folder/pwfile"
     port="$(free_port)"
-    printf 'FOLDER=%q\nPG_CTL=%q\nPORT=%q\n' "$folder" "$pg_ctl" "$port" > "$STATE_FILE"
+    url="postgresql+psycopg://postgres:${password}@127.0.0.1:${port}/${DB_NAME}"
+    # The state holds the password, so only its owner may read it.
+    (umask 077 && printf 'FOLDER=%q\nPG_CTL=%q\nPORT=%q\nURL=%q\n' \
+        "$folder" "$pg_ctl" "$port" "$url" > "$STATE_FILE")
     as_owner "$pg_ctl" -D "$folder/data" -l "$folder/server.log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -p $port -k $folder/socket -c fsync=off -c max_connections=200" \
         start >/dev/null \
         || { log "pg_ctl start failed:"; cat "$folder/server.log" >&2; return 1; }
     create_database "$folder" "$port" "$password"
-    echo "export JIXIAO_TEST_POSTGRES_URL=postgresql+psycopg://postgres:${password}@127.0.0.1:${port}/${DB_NAME}"
+    echo "export JIXIAO_TEST_POSTGRES_URL=$url"
 }
 
 create_database() {
@@ -108,7 +124,7 @@ stop() {
         log "no cluster recorded in $STATE_FILE"
         return 0
     fi
-    local FOLDER PG_CTL PORT
+    local FOLDER PG_CTL PORT URL
     # shellcheck disable=SC1090
     . "$STATE_FILE"
     if [ -d "$FOLDER/data" ]; then
