@@ -162,6 +162,8 @@ def fill_every_score(page) -> tuple[float, float]:
 
 
 def test_review_round_story(browser, app_url: str) -> None:
+    # Assertions wait as long as any other step, not Playwright's default five seconds.
+    expect.set_options(timeout=STEP_MS)
     shots = Shots(ARTIFACTS)
     try:
         story(browser, app_url, shots)
