@@ -183,6 +183,8 @@ def story(browser, app_url: str, shots: Shots) -> None:
     assert page.title() == zh("app.title")
     page.get_by_text(zh("app.title"), exact=True).wait_for()
     page.get_by_role("heading", name=zh("app.demo.title"), exact=True).wait_for()
+    # The demo accounts table has rendered its rows, not just its placeholder.
+    page.get_by_role("cell", name=account("admin").display_name, exact=True).wait_for()
     shots.take(page, "login")
     login.close()
 
