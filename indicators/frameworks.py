@@ -90,7 +90,7 @@ def load_builtin(framework_id: str) -> LibraryVersion:
     >>> lib.ref, lib.kind.value
     ('national-target@1.0.0', 'target')
     >>> [(ind.name, ind.weight) for ind in lib.children(None)]
-    [('预算执行率', 10), ('产出指标', 50), ('效益指标', 30), ('满意度指标', 10)]
+    [('预算执行率', 10.0), ('产出指标', 50.0), ('效益指标', 30.0), ('满意度指标', 10.0)]
     """
     known = builtin_frameworks()
     if not isinstance(framework_id, str) or not _ID.match(framework_id) or framework_id not in known:

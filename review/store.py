@@ -17,13 +17,14 @@ under blindness), :mod:`review.store_sheets` (drafts, the locking submit, reopen
 from __future__ import annotations
 
 from review.store_accounts import (
+    admin_exists,
     create_user,
     get_viewer,
     list_users,
     reset_password,
     set_user_disabled,
 )
-from review.store_assignments import assign, auto_assign, set_panel
+from review.store_assignments import assign, auto_assign, panel_members, set_panel
 from review.store_reports import MAX_DOCUMENT_BYTES, add_report, list_reports, report_content
 from review.store_results import (
     audit_log,
@@ -39,6 +40,7 @@ from review.store_tasks import get_sheet, list_sheets, my_tasks, rubric_items
 __all__ = [
     "MAX_DOCUMENT_BYTES",
     "add_report",
+    "admin_exists",
     "assign",
     "audit_log",
     "auto_assign",
@@ -54,6 +56,7 @@ __all__ = [
     "list_users",
     "my_tasks",
     "open_round",
+    "panel_members",
     "panel_results",
     "progress",
     "record_panel_choice",

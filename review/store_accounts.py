@@ -23,7 +23,9 @@ from review.model import UserPublic
 from review.tables import UserRow, utc_now
 from review.views import user_public, viewer_of
 
-__all__ = ["create_user", "get_viewer", "list_users", "reset_password", "set_user_disabled"]
+__all__ = [
+    "admin_exists", "create_user", "get_viewer", "list_users", "reset_password", "set_user_disabled",
+]
 
 
 def create_user(
@@ -274,6 +276,36 @@ def reset_password(session: Session, *, user_id: int, new_password: str, by: Vie
     audit(session, actor=actor, entity="user", entity_id=int(row.id), action="reset_password")
     session.flush()
     return user_public(row)
+
+
+def admin_exists(session: Session) -> bool:
+    """Whether any active administrator account exists.
+
+    A new, non-demo database has none; the front doors then offer to create the first one
+    (``jixiao user create-admin``), since no one could otherwise sign in to create accounts.
+
+    Parameters
+    ----------
+    session
+        An open session.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s:
+    ...     admin_exists(s)
+    False
+    >>> clear_engine_cache()
+    """
+    found = session.exec(select(UserRow.id).where(UserRow.role == Role.ADMIN.value,
+                                                  UserRow.disabled == False)).first()  # noqa: E712
+    return found is not None
 
 
 def get_viewer(session: Session, *, user_id: int) -> Viewer:

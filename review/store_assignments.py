@@ -27,7 +27,50 @@ from review.model import RoundStatus, UserPublic
 from review.tables import AssignmentRow, PanelRow, ReportRow, RoundRow, UserRow
 from review.views import user_public
 
-__all__ = ["assign", "auto_assign", "set_panel"]
+__all__ = ["assign", "auto_assign", "panel_members", "set_panel"]
+
+
+def panel_members(session: Session, *, round_id: int, by: Viewer) -> list[UserPublic]:
+    """Who sits on a round's panel.
+
+    Parameters
+    ----------
+    session
+        An open session.
+    round_id
+        The round.
+    by
+        Admin or finance staff (raters never see who else is on the panel).
+
+    Returns
+    -------
+    list of UserPublic
+        The panel, by username.
+
+    Raises
+    ------
+    PermissionDeniedError
+        ``by`` is not staff.
+
+    Examples
+    --------
+    >>> from sqlmodel import Session
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    ...     _ = set_panel(s, round_id=tiny.round_id,
+    ...                   user_ids=[r.user_id for r in tiny.raters], by=tiny.admin)
+    >>> with Session(engine) as s:
+    ...     [u.username for u in panel_members(s, round_id=tiny.round_id, by=tiny.admin)]
+    ['rater1', 'rater2']
+    >>> clear_engine_cache()
+    """
+    require_staff(session, by)
+    rows = session.exec(select(UserRow).join(PanelRow, PanelRow.user_id == UserRow.id)
+                        .where(PanelRow.round_id == round_id)).all()
+    return sorted((user_public(r) for r in rows), key=lambda u: u.username)
 
 
 def set_panel(session: Session, *, round_id: int, user_ids: Sequence[int], by: Viewer) -> list[UserPublic]:

@@ -122,7 +122,8 @@ def round_scores(session: Session, *, round_id: int, viewer: Viewer) -> pd.DataF
 
 
 def panel_results(session: Session, *, round_id: int, by: Viewer,
-                  method: PanelMethod | str | None = None, bootstrap: int = 1000) -> PanelResult:
+                  method: PanelMethod | str | None = None, bootstrap: int = 1000,
+                  item_agreement: bool = True) -> PanelResult:
     """The round's panel result (:func:`review.panel.panel_result`) on its submitted sheets.
 
     Parameters
@@ -137,6 +138,8 @@ def panel_results(session: Session, *, round_id: int, by: Viewer,
         ``mean``, ``trimmed_mean`` or ``median``; None uses the round's recorded method.
     bootstrap
         Resamples of Krippendorff's alpha interval.
+    item_agreement
+        Whether to compute agreement per rubric item too (the costly part on large rounds).
 
     Returns
     -------
@@ -186,7 +189,7 @@ def panel_results(session: Session, *, round_id: int, by: Viewer,
     scores = _scores(session, rnd)
     result = panel_result(scores, [item["code"] for item in rnd.rubric],
                           method=rnd.panel_method if method is None else method,
-                          bootstrap=bootstrap, seed=int(rnd.id))
+                          bootstrap=bootstrap, seed=int(rnd.id), item_agreement=item_agreement)
     titles = scores.drop_duplicates("report_id").set_index("report_id")["report_title"]
     names = scores.drop_duplicates("rater_id").set_index("rater_id")["rater_name"]
     reports = result.reports.assign(report_title=titles.reindex(result.reports.index))
