@@ -31,6 +31,13 @@ find_bin() {
             return 0
         fi
     fi
+    # Debian's server package keeps its programs off PATH, one folder per major version.
+    for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+        if [ -x "$dir/$name" ]; then
+            echo "$dir/$name"
+            return 0
+        fi
+    done
     return 1
 }
 
