@@ -1,8 +1,9 @@
 """Lifecycle storage: imports kept all-or-nothing, decisions append-only, year runs round-trip.
 
-Covers scoring/lifecycle_store.py and scoring/lifecycle_run_store.py on a temporary SQLite file
-migrated to every head. Expected values are worked by hand or read from the demo county's CSV
-files with pandas, never from the stores' own output.
+Covers scoring/lifecycle_store.py and the stores split from it (lifecycle_decision_store.py,
+lifecycle_run_store.py, county_year_store.py) on a temporary SQLite file migrated to every head.
+Expected values are worked by hand or read from the demo county's CSV files with pandas, never
+from the stores' own output.
 """
 
 from __future__ import annotations
@@ -17,12 +18,18 @@ import sqlalchemy as sa
 from alembic import command
 from sqlmodel import Session, select
 
-import scoring.lifecycle_run_store as run_store_module
 import scoring.lifecycle_store as store_module
 from indicators.database import alembic_config, clear_engine_cache, get_engine, upgrade
 from indicators.errors import InputError, ValidationError
 from indicators.resources import data_path
+from scoring.county_year_store import load_county_year
 from scoring.lifecycle_config import load_lifecycle_config
+from scoring.lifecycle_decision_store import (
+    LifeDecisionRow,
+    current_decisions,
+    decision_history,
+    record_decisions,
+)
 from scoring.lifecycle_demo import demo_county_year
 from scoring.lifecycle_io import read_table, write_sheets
 from scoring.lifecycle_run_store import (
@@ -32,19 +39,14 @@ from scoring.lifecycle_run_store import (
     get_year_run,
     latest_year_run,
     list_year_runs,
-    load_county_year,
     save_year_run,
 )
 from scoring.lifecycle_store import (
-    LifeDecisionRow,
     LifeImportLineRow,
     LifeImportRow,
-    current_decisions,
     current_table,
-    decision_history,
     import_table,
     list_imports,
-    record_decisions,
     save_table,
 )
 from scoring.year import run_year
@@ -111,8 +113,8 @@ def test_the_lifecycle_revision_downgrades_alone(engine: sa.Engine):
 
 
 def test_the_examples_in_the_docstrings_run():
+    # The stores split from this one are run by tests/test_docstrings.py.
     assert doctest.testmod(store_module).failed == 0
-    assert doctest.testmod(run_store_module).failed == 0
 
 
 # --------------------------------------------------------------------------- imports
