@@ -9,8 +9,6 @@ severity-adjusted item scores and the ratings that stand out.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import zipfile
@@ -24,6 +22,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from indicators.cli import text_table
 from indicators.errors import InputError, JixiaoError
+from indicators.io_files import read_csv_grid
 from review.agreement import SCALES, agreement_report
 from review.raters import outlying_ratings, rater_diagnostics, severity
 
@@ -31,16 +30,6 @@ __all__ = ["read_ratings_file", "register"]
 
 _MISSING_MARKS = {"", "-", "—", "?", "？", "na", "n/a", "nan", "缺", "缺评", "none", "null"}
 _VERDICT = {"severe": "偏严 (severe)", "lenient": "偏宽 (lenient)", "normal": "正常 (normal)"}
-
-
-def _decode(raw: bytes, name: str) -> str:
-    for encoding in ("utf-8-sig", "gbk"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InputError("文件编码既不是 UTF-8 也不是 GBK", "the file is neither UTF-8 nor GBK encoded",
-                     file=name)
 
 
 def _read_grid(path: Path) -> tuple[list[str], int, pd.DataFrame, str | None]:
@@ -65,11 +54,10 @@ def _read_grid(path: Path) -> tuple[list[str], int, pd.DataFrame, str | None]:
         rows = grid.to_numpy(dtype=object).tolist()
     elif suffix in (".csv", ".txt"):
         try:
-            text = _decode(path.read_bytes(), name)
+            rows = [list(r) for r in read_csv_grid(path).rows]
         except OSError as err:
             raise InputError("无法读取文件", f"cannot read the file ({err.strerror})",
                              file=name) from err
-        rows = list(csv.reader(io.StringIO(text)))
     else:
         raise InputError(f"不支持的文件类型 '{path.suffix}'，请用 .csv 或 .xlsx",
                          f"unsupported file type '{path.suffix}'; use .csv or .xlsx", file=name)

@@ -21,8 +21,6 @@ Indicator sheet (``指标`` / ``indicators``): 指标 / code, optional 指标名
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import unicodedata
 import zipfile
@@ -36,6 +34,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from indicators.errors import InputError
+from indicators.io_files import read_csv_grid
 from review.delphi_authority import (
     AuthorityTable,
     authority_coefficients,
@@ -118,14 +117,7 @@ def _sheets(path: Path) -> dict[str, list[list[Any]]]:
             raise InputError("无法读取 Excel 文件", f"cannot read the Excel file ({err})",
                              file=name) from err
     if suffix in (".csv", ".txt"):
-        raw = path.read_bytes()
-        for encoding in ("utf-8-sig", "gbk"):
-            try:
-                return {"评分": list(csv.reader(io.StringIO(raw.decode(encoding))))}
-            except UnicodeDecodeError:
-                continue
-        raise InputError("文件编码既不是 UTF-8 也不是 GBK", "the file is neither UTF-8 nor GBK",
-                         file=name)
+        return {"评分": [list(r) for r in read_csv_grid(path).rows]}
     raise InputError(f"不支持的文件类型 '{path.suffix}'，请用 .xlsx 或 .csv",
                      f"unsupported file type '{path.suffix}'; use .xlsx or .csv", file=name)
 

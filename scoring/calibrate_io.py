@@ -14,8 +14,6 @@ spreadsheet row (header = row 1) and the column.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import zipfile
 from pathlib import Path
@@ -26,6 +24,7 @@ import pandas as pd
 from openpyxl.utils.exceptions import InvalidFileException
 
 from indicators.errors import InputError
+from indicators.io_files import read_csv_grid
 
 __all__ = ["read_panel", "read_points", "read_weights"]
 
@@ -69,17 +68,7 @@ def _grid(path: str | Path) -> tuple[list[str], pd.DataFrame, dict[str, Any]]:
             raise InputError("无法读取 Excel 文件", f"cannot read the Excel file ({err})",
                              **where) from err
     elif suffix in (".csv", ".txt"):
-        raw = path.read_bytes()
-        rows = None
-        for encoding in ("utf-8-sig", "gbk"):
-            try:
-                rows = list(csv.reader(io.StringIO(raw.decode(encoding))))
-                break
-            except UnicodeDecodeError:
-                continue
-        if rows is None:
-            raise InputError("文件编码既不是 UTF-8 也不是 GBK", "the file is neither UTF-8 nor GBK",
-                             **where)
+        rows = [list(r) for r in read_csv_grid(path).rows]
     else:
         raise InputError(f"不支持的文件类型 '{path.suffix}'，请用 .xlsx 或 .csv",
                          f"unsupported file type '{path.suffix}'; use .xlsx or .csv", **where)

@@ -8,8 +8,6 @@ comparison matrix; ``score`` grades a county's projects from a scoring workbook.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 import unicodedata
@@ -22,6 +20,7 @@ from sqlmodel import Session
 
 from indicators.cli import CliState, JixiaoCliError
 from indicators.errors import InputError, JixiaoError
+from indicators.io_files import read_csv_grid
 from scoring.ahp import inconsistent_judgments
 from scoring.grades import load_bands
 from scoring.io import ScoringInput, read_scoring_workbook, write_result_workbook
@@ -34,17 +33,6 @@ from scoring.targets import DEFAULT_WEIGHT_SET, score_target_tables
 __all__ = ["read_pairwise_csv", "register"]
 
 _MISSING_MARKS = {"", "-", "—", "?", "？", "na", "nan", "缺"}
-
-
-def _decode(raw: bytes, name: str) -> str:
-    for encoding in ("utf-8-sig", "gbk"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InputError(
-        "文件编码既不是 UTF-8 也不是 GBK", "the file is neither UTF-8 nor GBK encoded", file=name
-    )
 
 
 def _cell(text: str) -> float | None:
@@ -67,7 +55,7 @@ def read_pairwise_csv(path: str | Path) -> tuple[list[str], np.ndarray]:
     Parameters
     ----------
     path : str or Path
-        CSV in UTF-8 or GBK. Layout: a header row (corner cell, then the n criterion
+        CSV in UTF-8 or GBK, comma- or tab-separated. Layout: a header row (corner cell, then the n criterion
         names) and n rows (criterion name, then n judgments). A table of numbers only is
         also accepted (criteria named C1..Cn). Judgments may be fractions like ``1/3``;
         an empty cell (or ``-``, ``?``) is a missing judgment.
@@ -81,7 +69,9 @@ def read_pairwise_csv(path: str | Path) -> tuple[list[str], np.ndarray]:
     Notes
     -----
     Every problem raises :class:`~indicators.errors.InputError` with the file, the
-    spreadsheet row (1-based, header included) and the column name.
+    spreadsheet row (1-based, header included) and the column name. The file is read by
+    :func:`indicators.io_files.read_csv_grid`, as every CSV file jixiao reads, so an
+    undecodable byte is reported with its row.
 
     Examples
     --------
@@ -95,12 +85,11 @@ def read_pairwise_csv(path: str | Path) -> tuple[list[str], np.ndarray]:
     path = Path(path)
     name = path.name
     try:
-        raw = path.read_bytes()
+        rows = [list(r) for r in read_csv_grid(path).rows]
     except OSError as err:
         raise InputError(
             "无法读取文件", f"cannot read the file ({err.strerror})", file=name
         ) from err
-    rows = [r for r in csv.reader(io.StringIO(_decode(raw, name)))]
     while rows and not any(c.strip() for c in rows[-1]):
         rows.pop()
     rows = [r[: max((k + 1 for k, c in enumerate(r) if c.strip()), default=0)] for r in rows]

@@ -146,7 +146,7 @@ def test_repeated_rating_in_long_file(cli, tmp_path):
     ("empty.csv", "", "empty"),
     ("header.csv", "报告,张,王\n", "no ratings"),
     ("dup.csv", "报告,张,张\nA,1,2\nB,2,2\n", "appears twice"),
-    ("latin.csv", None, "neither UTF-8 nor GBK"),
+    ("latin.csv", None, "row 1: unknown text encoding; expected UTF-8 or GBK"),
     ("broken.xlsx", "not a workbook", "cannot read the Excel file"),
 ])
 def test_bad_files(cli, tmp_path, name, content, expected):

@@ -85,6 +85,15 @@ def test_gbk_csv_holds_the_ratings_only(tmp_path):
     assert list(book.ratings.columns) == ["甲指标", "乙指标"] and book.basis is None
 
 
+def test_an_undecodable_csv_names_its_row(tmp_path):
+    # Neither UTF-8 nor GB18030 can read 0x81 0xFF; the byte sits on the file's second line.
+    path = tmp_path / "r.csv"
+    path.write_bytes(b"expert,A1\nE1,\x81\xff\n")
+    with pytest.raises(InputError, match="expected UTF-8 or GBK") as err:
+        read_round_workbook(path)
+    assert (err.value.location.file, err.value.location.row) == ("r.csv", 2)
+
+
 def test_paper_tables_and_feedback_round_trip(tmp_path):
     book = read_round_workbook(write(tmp_path / "r.xlsx", 评分=WIDE, 专家=EXPERTS, 指标=INDICATORS))
     r = round_statistics(book.ratings, groups=book.groups, basis=book.basis,

@@ -61,5 +61,14 @@ def test_weights_with_and_without_groups(tmp_path):
         read_weights(tmp_path / "none.csv")
 
 
+def test_an_undecodable_csv_names_its_row(tmp_path):
+    # Neither UTF-8 nor GB18030 can read 0x81 0xFF; the byte sits on the file's third line.
+    path = tmp_path / "p.csv"
+    path.write_bytes(b"project,A\nP1,0.9\nP2,\x81\xff\n")
+    with pytest.raises(InputError, match="expected UTF-8 or GBK") as err:
+        read_points(path)
+    assert (err.value.location.file, err.value.location.row) == ("p.csv", 3)
+
+
 def test_docstring_examples_run():
     assert doctest.testmod(io_module).failed == 0

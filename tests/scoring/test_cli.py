@@ -130,8 +130,9 @@ def test_structural_errors(tmp_path):
         read_pairwise_csv(write(tmp_path, ",A,B\nA,1,2\nB,2,1\n"))
     assert "not reciprocal" in err.value.en and err.value.location.row == 2
     (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00\x81\x30")
-    with pytest.raises(InputError, match="UTF-8"):
+    with pytest.raises(InputError, match="expected UTF-8 or GBK") as err:
         read_pairwise_csv(str(tmp_path / "bin.csv"))
+    assert (err.value.location.file, err.value.location.row) == ("bin.csv", 1)
     with pytest.raises(InputError, match="empty"):
         read_pairwise_csv(write(tmp_path, "\n\n"))
 
