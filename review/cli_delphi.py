@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import math
-import unicodedata
 from pathlib import Path
 from typing import Any
 
 import click
 import pandas as pd
 
-from indicators.cli import JixiaoCliError
+from indicators.cli import JixiaoCliError, text_table
 from indicators.errors import JixiaoError
 from review.delphi import DelphiRound, round_statistics
 from review.delphi_authority import available_authority_tables
@@ -26,17 +25,6 @@ from review.delphi_io import read_round_workbook, write_feedback, write_paper_ta
 from review.delphi_screen import Screening, group_feedback, paper_tables, screen
 
 __all__ = ["register"]
-
-
-def _width(text: str) -> int:
-    # CJK characters take two terminal columns.
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _grid(headers: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max([_width(h), *(_width(r[k]) for r in rows)]) for k, h in enumerate(headers)]
-    return ["  ".join(c + " " * (w - _width(c)) for c, w in zip(line, widths, strict=True))
-            .rstrip() for line in [headers, *rows]]
 
 
 def _num(value: Any, digits: int) -> str:
@@ -61,7 +49,7 @@ def _print(result: DelphiRound, screening: Screening, names: dict[str, str], fil
              _num(r["sd"], 2), _num(r["cv"], 3), _num(r["full_score_ratio"], 3),
              _num(r["rank_sum"], 1), str(r["decision_zh"]), str(r["reason_zh"])]
             for code, r in table.iterrows()]
-    for line in _grid(["指标 (indicator)", "名称 (name)", "n", "均值 (mean)", "标准差 (SD)",
+    for line in text_table(["指标 (indicator)", "名称 (name)", "n", "均值 (mean)", "标准差 (SD)",
                        "变异系数 (CV)", "满分比 (full)", "等级和 (rank sum)",
                        "建议 (proposal)", "说明 (reason)"], rows):
         echo(line)
@@ -78,7 +66,7 @@ def _print(result: DelphiRound, screening: Screening, names: dict[str, str], fil
              _num(r["w"], 3), _num(r["chi2"], 2), _num(float(r["df"]), 0),
              "<0.001" if r["p_value"] < 0.001 else _num(r["p_value"], 3)]
             for r in result.concordance.to_dict("records")]
-    for line in _grid(["范围 (scope)", "指标数 (n)", "专家数 (m)", "W", "χ²", "df", "P"], rows):
+    for line in text_table(["范围 (scope)", "指标数 (n)", "专家数 (m)", "W", "χ²", "df", "P"], rows):
         echo(line)
 
 

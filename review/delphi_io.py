@@ -22,7 +22,6 @@ Indicator sheet (``指标`` / ``indicators``): 指标 / code, optional 指标名
 from __future__ import annotations
 
 import math
-import unicodedata
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
+from indicators.cli import display_width
 from indicators.errors import InputError
 from indicators.io_files import read_csv_grid
 from review.delphi_authority import (
@@ -316,10 +316,6 @@ def read_round_workbook(path: str | Path, *, scale: tuple[float, float] = (1, 5)
                          names=names, groups=groups, file=path.name)
 
 
-def _width(value: Any) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))
-
-
 def _write_sheets(frames: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
     target = Path(path)
     with pd.ExcelWriter(target, engine="openpyxl") as writer:
@@ -330,7 +326,8 @@ def _write_sheets(frames: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
             ws.freeze_panes = "A2"
             for k, column in enumerate(frame.columns, start=1):
                 cells = frame[column].astype(object).where(frame[column].notna(), "")
-                longest = max([_width(column), *(_width(v) for v in cells.head(500))])
+                longest = max([display_width(str(column)),
+                               *(display_width(str(v)) for v in cells.head(500))])
                 ws.column_dimensions[get_column_letter(k)].width = min(60, longest + 2)
     return target
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import click
 import numpy as np
 from sqlmodel import Session
 
-from indicators.cli import CliState, JixiaoCliError
+from indicators.cli import CliState, JixiaoCliError, text_table
 from indicators.errors import InputError, JixiaoError
 from indicators.io_files import read_csv_grid
 from scoring.ahp import inconsistent_judgments
@@ -184,23 +183,15 @@ def _report(labels: list[str], res: Any, rev: Any) -> dict[str, Any]:
     }
 
 
-def _display_width(text: str) -> int:
-    # CJK characters take two terminal columns
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - _display_width(text))
-
-
 def _print_text(path: str, report: dict[str, Any]) -> None:
     echo = click.echo
     n = len(report["labels"])
     echo(f"判断矩阵 matrix: {Path(path).name}（n = {n}，缺失判断 missing = {report['n_missing']}）")
-    width = max(4, *(_display_width(label) for label in report["labels"]))
-    echo(f"{_pad('准则', width)}  {'权重 weight':>12}  {'%':>7}")
-    for label, w in report["weights"].items():
-        echo(f"{_pad(label, width)}  {w:>12.4f}  {w * 100:>6.2f}%")
+    # Numbers padded to one width on the left, so their decimal points line up in the table.
+    for line in text_table(["准则 criterion", "权重 weight", "%"],
+                           [[label, f"{w:>6.4f}", f"{w * 100:>6.2f}%"]
+                            for label, w in report["weights"].items()]):
+        echo(line)
     verdict = "通过 accepted" if report["acceptable"] else "未通过 rejected"
     echo(
         f"λmax = {report['lambda_max']:.4f}   CI = {report['ci']:.4f}   "

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import json
 import math
-import unicodedata
 from pathlib import Path
 from typing import Any
 
 import click
 import pandas as pd
 
-from indicators.cli import JixiaoCliError
+from indicators.cli import JixiaoCliError, text_table
 from indicators.errors import InputError, JixiaoError
 from scoring.calibrate import CalibrationResult, FitMetrics, fit_weights
 from scoring.calibrate_io import read_panel, read_points, read_weights
@@ -34,16 +33,9 @@ from scoring.sensitivity import monte_carlo, one_at_a_time, what_if
 
 __all__ = ["register"]
 
-def _width(text: str) -> int:
-    # CJK characters take two terminal columns.
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
 
 def _echo_grid(headers: list[str], rows: list[list[str]]) -> None:
-    widths = [max([_width(h), *(_width(r[k]) for r in rows)]) for k, h in enumerate(headers)]
-    for line in [headers, *rows]:
-        click.echo("  ".join(c + " " * (w - _width(c)) for c, w in zip(line, widths, strict=True))
-                   .rstrip())
+    click.echo("\n".join(text_table(headers, rows)))
 
 
 def _f(value: Any, digits: int = 3) -> str:

@@ -15,15 +15,12 @@ with exit code 2, and nothing is written.
 from __future__ import annotations
 
 import json
-import unicodedata
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import click
 import numpy as np
 
-from indicators.cli import JixiaoCliError
+from indicators.cli import JixiaoCliError, text_table
 from indicators.errors import InputError, JixiaoError
 from scoring.exante import exante_triggers
 from scoring.lifecycle_config import (
@@ -39,20 +36,6 @@ from scoring.year_summary import workbook_sheets
 __all__ = ["register", "read_county_year"]
 
 _DEMO_YEAR = 2021
-
-
-def _width(text: str) -> int:
-    # Chinese characters take two terminal columns.
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [list(headers)] + [["" if v is None else str(v) for v in r] for r in rows]
-    widths = [max(_width(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(c + " " * (w - _width(c)) for c, w in zip(row, widths, strict=True)).rstrip()
-             for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def _config(name: str, month: int | None, rules: str | None) -> LifecycleConfig:
@@ -212,7 +195,8 @@ def _check(group: click.Group) -> None:
                  "" if np.isnan(r.previous_amount) else f"{r.previous_amount:,.0f}", r.rules]
                 for r in hit.itertuples()]
         if rows:
-            click.echo(_table(["项目编码", "项目名称", "申请金额(元)", "上年金额(元)", "触发规则"], rows))
+            click.echo("\n".join(text_table(
+                ["项目编码", "项目名称", "申请金额(元)", "上年金额(元)", "触发规则"], rows, rule=True)))
         click.echo(f"需事前评估 {len(hit)} 个 / {len(table)} 个申请；"
                    f"{len(hit)} of {len(table)} requests need an ex-ante assessment "
                    f"(settings {triggers.config})")
