@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from openpyxl.utils.exceptions import InvalidFileException
 
-from indicators.cli import text_table
+from indicators.cli import JixiaoCliError, text_table
 from indicators.errors import InputError, JixiaoError
 from indicators.io_files import read_csv_grid
 from review.agreement import SCALES, agreement_report
@@ -393,7 +393,7 @@ def _register_agreement(group: click.Group) -> None:
                                       numeric=scale != "nominal")
             result = _analyse(table, scale)
         except JixiaoError as err:
-            raise click.ClickException(err.message()) from err
+            raise JixiaoCliError(err) from err
         name = Path(ratings_file).name
         if as_json:
             click.echo(_as_json(name, result))
@@ -420,7 +420,8 @@ def register(group: click.Group) -> None:
     (ICC, Kendall's W, Krippendorff's alpha, Fleiss' kappa, Gwet's AC, percent agreement, as
     fit the scale), the rater table (leave-one-out diagnostics and severity from the additive
     model of Searle 1971), severity-adjusted item scores and outlying ratings. Bad files end
-    with a bilingual message naming the file, row and column, and exit status 1.
+    with a bilingual message naming the file, row and column, and exit status 2, as every
+    jixiao command does.
 
     Examples
     --------

@@ -266,7 +266,7 @@ def _register_ahp(group: click.Group) -> None:
                 matrix, top, labels=labels, method=method, ri=ri_table, missing=missing
             )
         except JixiaoError as err:
-            raise click.ClickException(err.message()) from err
+            raise JixiaoCliError(err) from err
         report = _report(labels, rev.result, rev)
         if as_json:
             click.echo(json.dumps(report, ensure_ascii=False, indent=2))

@@ -120,7 +120,7 @@ def test_missing_long_column_is_named(cli, tmp_path):
     path = tmp_path / "long.csv"
     _long_frame().to_csv(path, index=False, encoding="utf-8")
     result = _run(cli, str(path), "--long", "报告,评委,分数")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "评委" in result.output and "long.csv" in result.output
 
 
@@ -128,7 +128,7 @@ def test_non_numeric_rating_names_row_and_column(cli, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text(WIDE.replace("C,90,92", "C,90,九十二"), encoding="utf-8")
     result = _run(cli, str(path))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "bad.csv" in result.output and "row 4" in result.output
     assert "column '王'" in result.output and "九十二" in result.output
 
@@ -138,7 +138,7 @@ def test_repeated_rating_in_long_file(cli, tmp_path):
     path.write_text("item,rater,score\nA,张,80\nA,王,82\nA,张,81\nB,张,70\nB,王,71\n",
                     encoding="utf-8")
     result = _run(cli, str(path), "--long", "item,rater,score")
-    assert result.exit_code == 1 and "row 4" in result.output and "张" in result.output
+    assert result.exit_code == 2 and "row 4" in result.output and "张" in result.output
 
 
 @pytest.mark.parametrize(("name", "content", "expected"), [
@@ -156,13 +156,13 @@ def test_bad_files(cli, tmp_path, name, content, expected):
     else:
         path.write_text(content, encoding="utf-8")
     result = _run(cli, str(path))
-    assert result.exit_code == 1 and expected in result.output
+    assert result.exit_code == 2 and expected in result.output
     assert name in result.output
 
 
 def test_missing_file_and_bad_long_option(cli, tmp_path):
     result = _run(cli, str(tmp_path / "nowhere.csv"))
-    assert result.exit_code == 1 and "nowhere.csv" in result.output
+    assert result.exit_code == 2 and "nowhere.csv" in result.output
     result = _run(cli, str(tmp_path / "x.csv"), "--long", "item,rater")
     assert result.exit_code == 2 and "ITEM,RATER,SCORE" in result.output
 
@@ -172,5 +172,5 @@ def test_rows_below_a_blank_line_keep_their_spreadsheet_number(cli, tmp_path):
     path = tmp_path / "gap.csv"
     path.write_text("报告,张,王\nA,80,85\n\nB,70,九十\n", encoding="utf-8")
     result = _run(cli, str(path))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "row 4" in result.output and "column '王'" in result.output

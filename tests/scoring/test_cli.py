@@ -118,7 +118,8 @@ def test_bad_cell_names_row_and_column(cli, tmp_path):
         and err.value.location.file == "m.csv"
     )
     result = CliRunner().invoke(cli, ["ahp", path])
-    assert result.exit_code != 0 and "three" in result.output and "第 2 行" in result.output
+    assert result.exit_code == 2 and "three" in result.output and "第 2 行" in result.output
+    assert "row 2" in result.output
 
 
 def test_structural_errors(tmp_path):
