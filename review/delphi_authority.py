@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from indicators.errors import InputError
-from indicators.resources import data_path
+from indicators.resources import shipped_yaml
 
 __all__ = [
     "AuthorityResult",
@@ -60,10 +58,9 @@ class AuthorityTable:
         object.__setattr__(self, "familiarity", MappingProxyType(dict(self.familiarity)))
 
 
-@cache
 def _authority_document() -> dict[str, Any]:
-    with open(data_path("delphi", "authority.yaml"), encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    # Read once per process by the shared reader; shared between callers, so never changed here.
+    return shipped_yaml("delphi", "authority.yaml")
 
 
 def available_authority_tables() -> list[str]:
