@@ -1,0 +1,325 @@
+"""权重校准 and 权重敏感性: fitting weights to a panel, and how grades move with the weights.
+
+:func:`pages` is what the front door registers. Both pages start from a projects × headings
+table of achievement shares and the current weights (:mod:`scoring.ui_shares`). The
+calibration page reads the panel's scores or grades, fits weights with
+:func:`scoring.calibrate.fit_weights`, sets the fit beside the current weights' (with
+cross-validation) and publishes the fitted set through the library's draft → publish path, the
+calibration report in the changelog. The sensitivity page is :mod:`scoring.ui_sensitivity`.
+Labels are keys of ``data/i18n/delphi.yaml`` (``calibrate.``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from sqlmodel import Session
+
+from indicators.changes import bump_version
+from indicators.errors import InputError, JixiaoError
+from indicators.frontdoor import STAFF_ROLES, PageContext, PageSpec
+from indicators.model import ChangelogEntry, LibraryVersion, Status
+from indicators.store import (
+    get_library,
+    list_libraries,
+    publish_library,
+    save_library,
+    update_draft,
+)
+from indicators.ui_widgets import flash, pick_version, require_staff, show_error, show_flash
+from indicators.versioning import start_draft
+from scoring.calibrate import CalibrationResult, fit_weights
+from scoring.calibrate_io import read_panel
+from scoring.grades import available_band_tables
+from scoring.ui import SECTION
+from scoring.ui_shares import choose_data, uploaded
+from scoring.weight_sets import apply_priorities
+
+__all__ = ["calibration_report", "matching_nodes", "pages", "render_calibrate"]
+
+_RESULT = "calibrate.result"
+_DRAFT = "calibrate.draft"
+_VERSION = "calibrate.version"
+
+
+def pages() -> list[PageSpec]:
+    """The calibration and sensitivity pages, for finance staff and admins.
+
+    Returns
+    -------
+    list of PageSpec
+        权重校准 (``scoring-calibrate``) and 权重敏感性 (``scoring-sensitivity``).
+
+    Notes
+    -----
+    Calibration writes library drafts, so both are staff pages and check the role again.
+
+    Examples
+    --------
+    >>> [p.key for p in pages()]
+    ['scoring-calibrate', 'scoring-sensitivity']
+    """
+    return [
+        PageSpec(key="scoring-calibrate", section=SECTION, title="calibrate.page.calibrate",
+                 render=render_calibrate, roles=STAFF_ROLES, icon=":material/tune:"),
+        PageSpec(key="scoring-sensitivity", section=SECTION, title="calibrate.page.sensitivity",
+                 render=_render_sensitivity, roles=STAFF_ROLES, icon=":material/ssid_chart:"),
+    ]
+
+
+def _render_sensitivity(ctx: PageContext) -> None:
+    from scoring.ui_sensitivity import render_sensitivity
+
+    render_sensitivity(ctx)
+
+
+def calibration_report(result: CalibrationResult, source: str) -> str:
+    """The calibration in one changelog line: data, method, fit beside the current weights.
+
+    Parameters
+    ----------
+    result
+        The fit.
+    source
+        Where the shares came from.
+
+    Returns
+    -------
+    str
+        Chinese first, then the method in English, as changelog lines are written.
+
+    Notes
+    -----
+    Published versions keep this line, so a later reader knows the weights were fitted, to
+    what, and how well (R², Spearman and share of grades reproduced, in sample and
+    cross-validated).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.array([[1.0, 0.5], [0.5, 1.0], [0.8, 0.8], [0.6, 0.9]])
+    >>> text = calibration_report(fit_weights(a, a @ [70.0, 30.0], cv=None), "示例")
+    >>> text.split("；")[0]
+    '权重校准（示例，4 个项目，专家组总分）'
+    """
+    def fit(m: Any) -> str:
+        return "—" if m is None else (f"R² {m.r2:.3f}, Spearman {m.spearman:.3f}, "
+                                      f"等级一致 {m.grade_agreement:.1%}")
+
+    kind = "专家组总分" if result.target_kind == "scores" else "专家组等级"
+    weights = "、".join(f"{k} {v:g}" for k, v in result.rounded(2).items())
+    return (f"权重校准（{source}，{result.fit.n} 个项目，{kind}）；拟合 {fit(result.fit)}；"
+            f"交叉验证 {fit(result.cross_validated)}；现行权重 {fit(result.prior_fit)}；"
+            f"新权重 {weights} / weights calibrated to the panel ({result.method})")
+
+
+def _fit_table(ctx: PageContext, result: CalibrationResult) -> pd.DataFrame:
+    rows = [("calibrate.fit.current", result.prior_fit), ("calibrate.fit.fitted", result.fit),
+            ("calibrate.fit.cv", result.cross_validated)]
+    return pd.DataFrame([{ctx.t("calibrate.col.weights"): ctx.t(key),
+                          "R²": round(m.r2, 4), "Spearman": round(m.spearman, 4),
+                          ctx.t("calibrate.col.grades"): f"{m.grade_agreement:.1%}",
+                          "RMSE": round(m.rmse, 3)} for key, m in rows if m is not None])
+
+
+def _settings(ctx: PageContext) -> dict[str, Any]:
+    left, middle, right = st.columns(3)
+    strength = left.number_input(ctx.t("calibrate.strength"), min_value=0.0, value=0.0,
+                                 step=0.01, key="calibrate.strength",
+                                 help=ctx.t("calibrate.strength_help"))
+    folds = middle.number_input(ctx.t("calibrate.folds"), min_value=0, max_value=20, value=5,
+                                step=1, key="calibrate.folds")
+    bands = available_band_tables()
+    band = right.selectbox(ctx.t("calibrate.bands"), bands,
+                           index=bands.index("national") if "national" in bands else 0,
+                           key="calibrate.bands")
+    return {"strength": float(strength), "cv": int(folds) if folds >= 2 else None,
+            "bands": band}
+
+
+def matching_nodes(version: LibraryVersion, headings: list[str]) -> dict[str | None,
+                                                                           dict[str, str]]:
+    """The nodes whose children are exactly the calibrated headings, by code or by name.
+
+    Parameters
+    ----------
+    version
+        A library version.
+    headings
+        The calibrated columns.
+
+    Returns
+    -------
+    dict
+        Parent code (None for the first level) → heading → child code.
+
+    Notes
+    -----
+    A stored run's headings are the 一级 names (产出指标 …) and 预算执行率, which the national
+    target framework's first level carries; an uploaded table may use codes.
+
+    Examples
+    --------
+    >>> from indicators.model import Indicator
+    >>> lib = LibraryVersion("d", "1.0.0", "示例", "target", (
+    ...     Indicator("A", "产出指标", 1, weight=60), Indicator("B", "效益指标", 1, weight=40)))
+    >>> matching_nodes(lib, ["效益指标", "产出指标"])
+    {None: {'效益指标': 'B', '产出指标': 'A'}}
+    """
+    found: dict[str | None, dict[str, str]] = {}
+    for parent in [None, *(i.code for i in version.indicators)]:
+        children = version.children(parent)
+        if len(children) != len(headings):
+            continue
+        for field in ("code", "name"):
+            lookup = {getattr(c, field): c.code for c in children}
+            if set(lookup) == set(headings):
+                found[parent] = {h: lookup[h] for h in headings}
+                break
+    return found
+
+
+def _publish(ctx: PageContext, state: dict[str, Any]) -> None:
+    result: CalibrationResult = state["result"]
+    st.subheader(ctx.t("calibrate.publish"))
+    with Session(ctx.engine) as session:
+        summaries = [x for x in list_libraries(session) if x.status is not Status.RETIRED]
+    if not summaries:
+        st.info(ctx.t("calibrate.no_library"))
+        return
+    chosen = pick_version(ctx, summaries, key=_VERSION, label="calibrate.library")
+    with Session(ctx.engine) as session:
+        version = get_library(session, ref=chosen.ref)
+    nodes = matching_nodes(version, list(result.weights.index))
+    if not nodes:
+        st.info(ctx.t("calibrate.no_node", ref=version.ref))
+        return
+    parent = st.selectbox(ctx.t("calibrate.node"), list(nodes), key=f"calibrate.node.{version.ref}",
+                          format_func=lambda c: ctx.t("calibrate.top") if c is None
+                          else f"{version.by_code[c].name} · {c}")
+    new_version = None
+    if version.status is not Status.DRAFT:
+        new_version = st.text_input(ctx.t("calibrate.new_version"),
+                                    bump_version(version.version, "minor"),
+                                    key=f"calibrate.new_version.{version.ref}")
+    report = calibration_report(result, state["source"])
+    st.caption(report)
+    if st.button(ctx.t("calibrate.save_draft"), type="primary", key="calibrate.save_draft"):
+        rounded = result.rounded(2)
+        shares = {nodes[parent][h]: float(w) for h, w in rounded.items()}
+        author = ctx.viewer.display_name
+        try:
+            with Session(ctx.engine) as session:
+                draft = version
+                if version.is_frozen:
+                    draft = start_draft(version, new_version=(new_version or "").strip() or None,
+                                        author=author)
+                    save_library(session, version=draft)
+                weighted = apply_priorities(draft, parent, shares, author=author)
+                # apply_priorities writes an AHP line; a calibration is recorded as one.
+                entry = ChangelogEntry(version=draft.version, text=report, author=author,
+                                       date=datetime.now(UTC).date().isoformat())
+                saved = update_draft(session, version=replace(
+                    weighted, changelog=(*weighted.changelog[:-1], entry)))
+        except JixiaoError as err:
+            show_error(ctx, err)
+            return
+        st.session_state[_DRAFT] = saved.ref
+        flash(ctx.t("calibrate.saved", ref=saved.ref))
+        st.rerun()
+    draft_ref = st.session_state.get(_DRAFT)
+    if draft_ref:
+        st.markdown(ctx.t("calibrate.publish_help", ref=draft_ref))
+        if st.button(ctx.t("calibrate.publish_button", ref=draft_ref), key="calibrate.publish"):
+            try:
+                with Session(ctx.engine) as session:
+                    published = publish_library(session, ref=draft_ref,
+                                                by=ctx.viewer.display_name, changelog=report)
+            except JixiaoError as err:
+                show_error(ctx, err)
+                return
+            st.session_state.pop(_DRAFT, None)
+            flash(ctx.t("calibrate.published", ref=published.ref))
+            st.rerun()
+
+
+def _results(ctx: PageContext, state: dict[str, Any]) -> None:
+    result: CalibrationResult = state["result"]
+    st.subheader(ctx.t("calibrate.results"))
+    st.caption(result.method)
+    st.dataframe(_fit_table(ctx, result), hide_index=True, key="calibrate.fit")
+    table = result.table()
+    rounded = result.rounded(2)
+    st.dataframe(pd.DataFrame({
+        ctx.t("calibrate.col.heading"): list(table.index),
+        ctx.t("calibrate.col.current"): table["prior"].round(2).to_numpy(),
+        ctx.t("calibrate.col.fitted"): table["weight"].round(4).to_numpy(),
+        ctx.t("calibrate.col.rounded"): rounded.reindex(table.index).to_numpy(),
+        ctx.t("calibrate.col.change"): table["change"].round(2).to_numpy()}),
+        hide_index=True, key="calibrate.weights")
+    _publish(ctx, state)
+
+
+def render_calibrate(ctx: PageContext) -> None:
+    """Draw 权重校准: data, the panel's results, the fit beside the current weights, publish.
+
+    Parameters
+    ----------
+    ctx
+        The page context.
+
+    Returns
+    -------
+    None
+
+    Notes
+    -----
+    The fit is :func:`scoring.calibrate.fit_weights` (non-negative least squares with the
+    weights summing to 100, Lawson & Hanson 1974), cross-validated by k folds; publishing goes
+    through :func:`indicators.store.publish_library`, which validates the tree.
+
+    Examples
+    --------
+    >>> callable(render_calibrate)
+    True
+    """
+    st.header(ctx.t("calibrate.page.calibrate"))
+    if not require_staff(ctx):
+        return
+    show_flash()
+    try:
+        data = choose_data(ctx, "calibrate")
+    except JixiaoError as err:
+        show_error(ctx, err)
+        return
+    if data is None:
+        return
+    st.caption(ctx.t("calibrate.data", source=data.source, n=len(data.points),
+                     k=data.points.shape[1], dropped=data.dropped))
+    panel_file = st.file_uploader(ctx.t("calibrate.panel_file"), type=["xlsx", "csv"],
+                                  key="calibrate.panel_file")
+    st.caption(ctx.t("calibrate.panel_help"))
+    settings = _settings(ctx)
+    if panel_file is not None and st.button(ctx.t("calibrate.fit_button"), type="primary",
+                                            key="calibrate.fit_button"):
+        try:
+            panel = uploaded(panel_file, read_panel)
+            panel.index = panel.index.map(str)
+            points = data.points.loc[data.points.index.map(str).isin(panel.index)]
+            if len(points) < 2:
+                raise InputError("评分数据与专家组评价对应的项目不足 2 个",
+                                 "fewer than 2 projects have both shares and a panel result",
+                                 file=panel_file.name)
+            result = fit_weights(points, panel, prior=data.weights, **settings)
+        except JixiaoError as err:
+            st.session_state.pop(_RESULT, None)
+            show_error(ctx, err)
+        else:
+            st.session_state[_RESULT] = {"result": result, "source": data.source}
+    state = st.session_state.get(_RESULT)
+    if state is not None:
+        _results(ctx, state)
