@@ -1,0 +1,358 @@
+"""县级总览: the county dashboard of a budget year, the staff's landing page.
+
+For the chosen year it reads the newest stored year run (:mod:`scoring.lifecycle_run_store`) and
+shows coverage — the share of units, projects and funds under each stage, by budget type — the
+grades by department, the funds cut, recovered and adjusted at each stage (as recommended by the
+run and as decided so far), and the year's summary in the reference report's words. The numbers
+are those :func:`scoring.year.run_year` computed, stored as they were, so they are the numbers
+``jixiao year run`` prints. A button runs the year again on the stored (or demo) data.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from sqlmodel import Session
+
+from indicators.demo import DEMO_YEAR
+from indicators.errors import JixiaoError
+from indicators.frontdoor import STAFF_ROLES, PageContext, PageSpec
+from indicators.i18n import catalogue
+from indicators.ui_widgets import show_error
+from scoring.county_year_store import YEAR_KINDS, load_county_year
+from scoring.lifecycle_decision_store import current_decisions
+from scoring.lifecycle_run_store import StoredYearRun, get_year_run, list_year_runs, save_year_run
+from scoring.money import format_wan
+from scoring.ui_lifecycle import SECTION, Setting, start_page
+from scoring.ui_lifecycle_tables import XLSX, labelled, show_table, workbook_bytes
+from scoring.year import run_year
+
+__all__ = ["TOTAL", "COVERAGE_STAGES", "pages", "stage_coverage", "stage_funds", "number_label",
+           "render_dashboard"]
+
+TOTAL = "合计"
+"""The label of the all-budgets row, as :func:`scoring.year_summary.coverage_table` names it."""
+
+COVERAGE_STAGES: dict[str, str] = {"targets": "has_targets", "monitoring": "monitored",
+                                   "self_evaluation": "scored", "key_evaluation": "is_key"}
+"""Stage → the per-project flag of a stored run that puts a project under it."""
+
+
+def pages() -> list[PageSpec]:
+    """The dashboard page: staff only, and the staff's default landing page.
+
+    Returns
+    -------
+    list of PageSpec
+        县级总览 (``lifecycle-dashboard``).
+
+    Notes
+    -----
+    It sits in the lifecycle section; list this module before :mod:`scoring.ui_lifecycle` so
+    the overview comes first in the section.
+
+    Examples
+    --------
+    >>> [(p.key, p.default) for p in pages()]
+    [('lifecycle-dashboard', True)]
+    """
+    return [PageSpec(key="lifecycle-dashboard", section=SECTION, title="dashboard.page",
+                     render=render_dashboard, roles=STAFF_ROLES, icon=":material/dashboard:",
+                     default=True)]
+
+
+def stage_coverage(projects: pd.DataFrame) -> pd.DataFrame:
+    """Units, projects and funds under each stage, with their shares, by budget type.
+
+    Parameters
+    ----------
+    projects
+        One row per project: ``project``, ``department``, ``budget_type``, ``amount`` and the
+        flags of :data:`COVERAGE_STAGES` (a stored run's project table).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (budget type, stage), budget types sorted and :data:`TOTAL` last:
+        ``budget_type``, ``stage``, ``stage_units``, ``n_units``, ``units_share``,
+        ``stage_projects``, ``n_projects``, ``projects_share``, ``stage_funds``, ``funds``,
+        ``funds_share``.
+
+    Notes
+    -----
+    A unit (department or township) is under a stage when any of its projects is; in the total
+    row a unit with projects in two budgets counts once. 全覆盖 is the national aim for all four
+    budgets (中发〔2018〕34号).
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"project": ["A", "B", "C"], "department": ["甲", "甲", "乙"],
+    ...     "budget_type": ["一般公共预算", "政府性基金预算", "一般公共预算"],
+    ...     "amount": [100.0, 300.0, 100.0], "has_targets": [True, False, False],
+    ...     "monitored": [True, True, True], "scored": [False, True, False],
+    ...     "is_key": [False, False, False]})
+    >>> t = stage_coverage(p)
+    >>> t.loc[(t["budget_type"] == "合计") & (t["stage"] == "targets"),
+    ...       ["stage_units", "n_units", "stage_projects", "funds_share"]].values.tolist()
+    [[1.0, 2.0, 1.0, 0.2]]
+    """
+    flags = list(COVERAGE_STAGES.values())
+    both = pd.concat([projects.assign(budget_type=projects["budget_type"].astype(str)),
+                      projects.assign(budget_type=TOTAL)], ignore_index=True)
+    base = both.groupby("budget_type").agg(n_units=("department", "nunique"),
+                                           n_projects=("project", "size"),
+                                           funds=("amount", "sum"))
+    long = both.melt(id_vars=["budget_type", "department", "project", "amount"],
+                     value_vars=flags, var_name="flag", value_name="on")
+    under = long.loc[long["on"].fillna(False).astype(bool)]
+    got = under.groupby(["budget_type", "flag"]).agg(
+        stage_units=("department", "nunique"), stage_projects=("project", "size"),
+        stage_funds=("amount", "sum"))
+    kinds = [k for k in sorted(base.index) if k != TOTAL] + [TOTAL]
+    grid = pd.MultiIndex.from_product([kinds, flags], names=["budget_type", "flag"])
+    out = got.reindex(grid, fill_value=0).reset_index().join(base, on="budget_type")
+    out["stage"] = out["flag"].map({v: k for k, v in COVERAGE_STAGES.items()})
+    out["units_share"] = out["stage_units"] / out["n_units"]
+    out["projects_share"] = out["stage_projects"] / out["n_projects"]
+    out["funds_share"] = out["stage_funds"] / out["funds"].where(out["funds"] > 0)
+    return out[["budget_type", "stage", "stage_units", "n_units", "units_share",
+                "stage_projects", "n_projects", "projects_share", "stage_funds", "funds",
+                "funds_share"]]
+
+
+def stage_funds(numbers: dict[str, object], decisions: pd.DataFrame) -> pd.DataFrame:
+    """Funds cut, recovered and adjusted at each stage: the run's numbers and the decisions so far.
+
+    Parameters
+    ----------
+    numbers
+        A run's numbers (:attr:`scoring.year.YearResult.summary`).
+    decisions
+        The decisions in force of the year
+        (:func:`scoring.lifecycle_decision_store.current_decisions`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``stage`` (exante, target_review, monitoring, cut, recover, rework), ``n_projects`` and
+        ``amount`` from the run, ``n_decided`` and ``amount_decided`` from the decisions.
+
+    Notes
+    -----
+    Decided amounts: Σ of the decided budget change of each stage; for 收回 the decided
+    recovery, for 反馈整改 the count of projects sent back (its amount is next year's base,
+    which decisions do not carry).
+
+    Examples
+    --------
+    >>> numbers = {"exante_count": 2, "exante_cut": 5e5, "review_count": 0, "review_cut": 0.0,
+    ...     "monitor_count": 1, "monitor_cut": 1e5, "cut_count": 0, "cut_amount": 0.0,
+    ...     "recover_count": 0, "recover_amount": 0.0, "rework_count": 0, "rework_amount": 0.0}
+    >>> d = pd.DataFrame({"stage": ["exante"], "amount": [4e5], "detail": [{}]})
+    >>> stage_funds(numbers, d).iloc[0, 1:].astype(float).tolist()
+    [2.0, 500000.0, 1.0, 400000.0]
+    """
+    rows = [("exante", "exante_count", "exante_cut"), ("target_review", "review_count",
+                                                       "review_cut"),
+            ("monitoring", "monitor_count", "monitor_cut"), ("cut", "cut_count", "cut_amount"),
+            ("recover", "recover_count", "recover_amount"),
+            ("rework", "rework_count", "rework_amount")]
+    out = pd.DataFrame({"stage": [r[0] for r in rows],
+                        "n_projects": [int(numbers.get(r[1], 0)) for r in rows],
+                        "amount": [float(numbers.get(r[2], 0.0)) for r in rows]})
+    d = decisions.loc[decisions["stage"].isin(["exante", "target_review", "monitoring",
+                                               "application"])]
+    detail = d["detail"].map(lambda x: x if isinstance(x, dict) else {})
+    app = (d["stage"] == "application").to_numpy()
+    amount = pd.to_numeric(d["amount"], errors="coerce").fillna(0.0).to_numpy()
+    recover = pd.to_numeric(detail.map(lambda x: x.get("recover")), errors="coerce").fillna(0.0)
+    rework = detail.map(lambda x: bool(x.get("rework"))).to_numpy(dtype=bool)
+    stage = d["stage"].replace({"application": "cut"}).to_numpy()
+    counted = pd.DataFrame({"stage": stage, "n": 1, "amount": amount}).groupby("stage").sum()
+    out["n_decided"] = counted["n"].reindex(out["stage"]).fillna(0).astype(int).to_numpy()
+    out["amount_decided"] = counted["amount"].reindex(out["stage"]).fillna(0.0).to_numpy()
+    out.loc[out["stage"] == "recover", ["n_decided", "amount_decided"]] = [
+        int((recover.to_numpy()[app] > 0).sum()), float(recover.to_numpy()[app].sum())]
+    out.loc[out["stage"] == "rework", ["n_decided", "amount_decided"]] = [
+        int(rework[app].sum()), float("nan")]
+    return out.astype({"n_decided": int, "amount_decided": float})
+
+
+def number_label(ctx: PageContext, key: str) -> str:
+    """The label of one of a run's numbers (``exante_cut`` → 事前评估追减(元)).
+
+    Parameters
+    ----------
+    ctx
+        The page context (language).
+    key
+        A key of :attr:`scoring.year.YearResult.summary`.
+
+    Returns
+    -------
+    str
+        The label; per-grade and per-outcome counts (``grade_优``, ``exante_支持``,
+        ``review_通过``) name their label; an unknown key is returned as it is.
+
+    Notes
+    -----
+    Grade and outcome labels come from the settings, so their counts are labelled by pattern.
+
+    Examples
+    --------
+    >>> from indicators.frontdoor import Role, Viewer
+    >>> ctx = PageContext(None, Viewer(1, "w", "王", Role.FINANCE))
+    >>> number_label(ctx, "grade_优"), number_label(ctx, "exante_cut")
+    ('自评等级为“优”的项目数', '事前评估追减(元)')
+    """
+    if f"dashboard.number.{key}" in catalogue():
+        return ctx.t(f"dashboard.number.{key}")
+    for prefix in ("exante", "review", "grade"):
+        if key.startswith(f"{prefix}_"):
+            return ctx.t(f"dashboard.number.{prefix}_label", label=key[len(prefix) + 1:])
+    return key
+
+
+def _run(ctx: PageContext, setting: Setting) -> None:
+    """The run/refresh controls: run the year on the chosen data and store it, with progress."""
+    options = ["demo", "stored"] if ctx.demo_mode and setting.year == DEMO_YEAR else ["stored"]
+    left, right = st.columns([3, 1])
+    source = left.radio(ctx.t("dashboard.source"), options, horizontal=True,
+                        key="dashboard.source",
+                        format_func=lambda s: ctx.t(f"dashboard.source.{s}"))
+    if not right.button(ctx.t("dashboard.run"), key="dashboard.run", type="primary"):
+        return
+    with st.status(ctx.t("dashboard.running", year=setting.year), expanded=True) as status:
+        bar = st.progress(0.0, text=ctx.t("dashboard.step.load"))
+        try:
+            if source == "demo":
+                from scoring.lifecycle_demo import demo_county_year
+
+                data, sources = demo_county_year(setting.config), dict.fromkeys(YEAR_KINDS,
+                                                                                  "demo")
+            else:
+                with Session(ctx.engine) as session:
+                    data, sources = load_county_year(session, year=setting.year,
+                                                     config=setting.config, demo=ctx.demo_mode)
+            bar.progress(0.3, text=ctx.t("dashboard.step.run"))
+            result = run_year(data, setting.config)
+            bar.progress(0.8, text=ctx.t("dashboard.step.save"))
+            with Session(ctx.engine) as session:
+                run = save_year_run(session, result=result, data=data, source=source,
+                                    created_by=ctx.viewer.display_name, sources=sources)
+        except JixiaoError as err:
+            status.update(label=ctx.t("dashboard.failed"), state="error")
+            show_error(ctx, err)
+            return
+        bar.progress(1.0, text=ctx.t("dashboard.step.done"))
+        status.update(label=ctx.t("dashboard.ran", id=run.id), state="complete", expanded=False)
+    st.session_state["dashboard.run_id"] = run.id
+
+
+def _headline(ctx: PageContext, setting: Setting, stored: StoredYearRun,
+              coverage: pd.DataFrame) -> None:
+    n = stored.summary.numbers
+    total = coverage.loc[coverage["budget_type"] == TOTAL].set_index("stage")
+    cells = st.columns(4)
+    cells[0].metric(ctx.t("dashboard.units_with_targets"),
+                    f"{int(total.at['targets', 'stage_units'])}/"
+                    f"{int(total.at['targets', 'n_units'])}")
+    cells[1].metric(ctx.t("dashboard.projects_with_targets"),
+                    f"{int(total.at['targets', 'stage_projects'])}/"
+                    f"{int(total.at['targets', 'n_projects'])}")
+    cells[2].metric(ctx.t("dashboard.lacking_self", amount=format_wan(
+        setting.config.evaluation.self_evaluation_min_amount)), int(n["self_unscored"]),
+        help=ctx.t("dashboard.lacking_self_help", scope=int(n["self_scope"]),
+                   done=int(n["self_count"])))
+    cells[3].metric(ctx.t("dashboard.key_count"), int(n["key_count"]))
+    cells = st.columns(5)
+    for cell, name in zip(cells, ("exante_cut", "review_cut", "monitor_cut", "cut_amount",
+                                  "recover_amount"), strict=True):
+        cell.metric(ctx.t(f"dashboard.wan.{name}"), format_wan(float(n[name])))
+
+
+def _pick_run(ctx: PageContext, setting: Setting) -> StoredYearRun | None:
+    with Session(ctx.engine) as session:
+        runs = list_year_runs(session, year=setting.year)
+    if not runs:
+        st.info(ctx.t("dashboard.no_run", year=setting.year))
+        return None
+    labels = {r.id: r.label() for r in runs}
+    if st.session_state.get("dashboard.run_id") not in labels:
+        st.session_state["dashboard.run_id"] = runs[0].id
+    run_id = st.selectbox(ctx.t("dashboard.run_pick"), list(labels), key="dashboard.run_id",
+                          format_func=labels.__getitem__)
+    with Session(ctx.engine) as session:
+        return get_year_run(session, run_id=run_id)
+
+
+def render_dashboard(ctx: PageContext) -> None:
+    """Draw 县级总览 for the chosen year: coverage, grades, funds by stage, the summary.
+
+    Parameters
+    ----------
+    ctx
+        The page context.
+
+    Returns
+    -------
+    None
+
+    Notes
+    -----
+    Shows the newest stored run of the year (or one picked from the year's runs); the button
+    runs the year again and stores the new run. Amounts in the headline are in 万元 as the
+    annual report writes them; tables keep yuan.
+
+    Examples
+    --------
+    >>> callable(render_dashboard)
+    True
+    """
+    setting = start_page(ctx, "dashboard.title")
+    if setting is None:
+        return
+    _run(ctx, setting)
+    stored = _pick_run(ctx, setting)
+    if stored is None:
+        return
+    s = stored.summary
+    st.caption(ctx.t("dashboard.provenance", config=s.config, source=ctx.t(
+        f"dashboard.source.{s.source}"), month=s.month, rules=s.rule_set, by=s.created_by,
+        at=f"{s.created_at:%Y-%m-%d %H:%M}"))
+    coverage = stage_coverage(stored.projects)
+    _headline(ctx, setting, stored, coverage)
+    st.subheader(ctx.t("dashboard.summary"))
+    st.markdown(s.text_en if ctx.lang == "en" else s.text_zh)
+    with Session(ctx.engine) as session:
+        decisions = current_decisions(session, year=setting.year)
+    st.subheader(ctx.t("dashboard.funds"))
+    funds = stage_funds(dict(s.numbers), decisions)
+    funds["stage"] = funds["stage"].map(lambda k: ctx.t(f"dashboard.stage.{k}"))
+    show_table(ctx, funds, key="dashboard.funds")
+    st.subheader(ctx.t("dashboard.coverage"))
+    shown = coverage.assign(stage=coverage["stage"].map(lambda k: ctx.t(f"dashboard.stage.{k}")))
+    show_table(ctx, shown, key="dashboard.stage_coverage")
+    st.caption(ctx.t("dashboard.coverage_run"))
+    show_table(ctx, stored.coverage, key="dashboard.coverage")
+    st.subheader(ctx.t("dashboard.grades"))
+    grades = stored.grades
+    if len(grades):
+        labels = [c for c in grades.columns if c not in ("department", "total")]
+        st.bar_chart(grades.set_index("department")[labels], horizontal=True, stack=True)
+        show_table(ctx, grades, key="dashboard.grades")
+    numbers = pd.DataFrame({"number": [number_label(ctx, k) for k in s.numbers],
+                            "value": [str(v) for v in s.numbers.values()], "key": list(s.numbers)})
+    with st.expander(ctx.t("dashboard.numbers")):
+        show_table(ctx, numbers, key="dashboard.numbers")
+    zh = PageContext(ctx.engine, ctx.viewer, lang="zh")
+    sheets = [("年度小结", pd.DataFrame({"年度小结": [s.text_zh, s.text_en]})),
+              ("主要数字", labelled(zh, numbers)),
+              ("覆盖情况", labelled(zh, stored.coverage)),
+              ("分环节覆盖", labelled(zh, coverage)),
+              ("分部门等级", labelled(zh, grades)),
+              ("资金调整", labelled(zh, stage_funds(dict(s.numbers), decisions)))]
+    st.download_button(ctx.t("dashboard.download"),
+                       data=lambda: workbook_bytes(sheets, f"{setting.year} 年度预算绩效管理总览"),
+                       file_name=f"县级总览_{setting.year}.xlsx", mime=XLSX,
+                       key="dashboard.download", on_click="ignore")

@@ -1,0 +1,434 @@
+"""The budget-lifecycle pages for finance staff: 事前评估, 目标审核, 双监控, 结果应用, 信息公开.
+
+:func:`pages` is what the front door registers. Every page starts with the same choice of budget
+year and lifecycle settings (:func:`pick_setting`), reads the county's year from what is stored
+(:func:`scoring.county_year_store.load_county_year`; in demo mode the demo county fills every
+table nothing was imported for), shows what the kernels recommend and records what a person
+decides (:mod:`scoring.lifecycle_decision_store`). The pieces every page shares — the year picker, the
+import box that stores nothing from a bad file, the decision table — live here; the pages
+themselves in :mod:`scoring.ui_lifecycle_plan` (事前评估, 目标审核) and
+:mod:`scoring.ui_lifecycle_results` (双监控, 结果应用, 信息公开), and how tables are shown in
+:mod:`scoring.ui_lifecycle_tables`. Labels are keys of
+``data/i18n/lifecycle.yaml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from sqlmodel import Session
+
+from indicators.demo import DEMO_YEAR
+from indicators.errors import JixiaoError
+from indicators.frontdoor import STAFF_ROLES, PageContext, PageSpec
+from indicators.target_store import list_projects
+from indicators.ui_transfer import read_upload
+from indicators.ui_widgets import flash, require_staff, show_error, show_flash
+from scoring.county_year_store import load_county_year, year_data_version
+from scoring.lifecycle_config import (
+    LifecycleConfig,
+    available_lifecycle_configs,
+    load_lifecycle_config,
+)
+from scoring.lifecycle_decision_store import current_decisions, record_decisions
+from scoring.lifecycle_io import read_table
+from scoring.lifecycle_run_store import list_year_runs
+from scoring.lifecycle_store import list_imports, save_table
+from scoring.ui_lifecycle_tables import MONEY_COLUMNS, POINT_COLUMNS
+from scoring.year import CountyYear, YearResult, run_year
+
+__all__ = ["SECTION", "Setting", "pages", "start_page", "pick_setting", "year_data",
+           "year_result", "show_sources", "import_box", "decision_table"]
+
+SECTION = "lifecycle.section"
+"""Message key of the navigation section the lifecycle pages (and the dashboard) sit in."""
+
+_DEFAULT_CONFIG = "kaijiang-2021"
+_CHOSEN_YEAR = "lifecycle.chosen_year"
+_CHOSEN_CONFIG = "lifecycle.chosen_config"
+_CACHE = "lifecycle.cache"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What every lifecycle page works on: a budget year and the settings to apply."""
+
+    year: int
+    config: LifecycleConfig
+
+
+def pages() -> list[PageSpec]:
+    """The lifecycle pages, each for finance staff and admins.
+
+    Returns
+    -------
+    list of PageSpec
+        事前评估 (``lifecycle-exante``), 目标审核 (``lifecycle-targets``), 双监控
+        (``lifecycle-monitoring``), 结果应用 (``lifecycle-application``) and 信息公开
+        (``lifecycle-disclosure``).
+
+    Notes
+    -----
+    Every page writes (imports, decisions), so each is a staff page and checks the role again
+    when drawn. Page bodies are imported when a page is drawn.
+
+    Examples
+    --------
+    >>> [page.key for page in pages()][:2]
+    ['lifecycle-exante', 'lifecycle-targets']
+    """
+    def page(key: str, icon: str) -> PageSpec:
+        return PageSpec(key=f"lifecycle-{key}", section=SECTION, title=f"lifecycle.page.{key}",
+                        render=lambda ctx: _render(key, ctx), roles=STAFF_ROLES, icon=icon)
+
+    return [page("exante", ":material/fact_check:"), page("targets", ":material/checklist:"),
+            page("monitoring", ":material/traffic:"),
+            page("application", ":material/account_balance:"),
+            page("disclosure", ":material/public:")]
+
+
+def _render(key: str, ctx: PageContext) -> None:
+    if key in ("exante", "targets"):
+        from scoring import ui_lifecycle_plan as module
+    else:
+        from scoring import ui_lifecycle_results as module
+    getattr(module, f"render_{key}")(ctx)
+
+
+def start_page(ctx: PageContext, title: str) -> Setting | None:
+    """A lifecycle page's title, the staff check, the kept message and the year picker.
+
+    Parameters
+    ----------
+    ctx
+        The page context.
+    title
+        Message key of the page's header.
+
+    Returns
+    -------
+    Setting or None
+        None when the viewer is not staff or there is no year to work on.
+
+    Notes
+    -----
+    Every lifecycle page and the dashboard open the same way.
+
+    Examples
+    --------
+    >>> callable(start_page)
+    True
+    """
+    st.header(ctx.t(title))
+    if not require_staff(ctx):
+        return None
+    show_flash()
+    return pick_setting(ctx)
+
+
+def _years(ctx: PageContext) -> list[int]:
+    with Session(ctx.engine) as session:
+        years = {p.year for p in list_projects(session)}
+        years |= {i.year for i in list_imports(session)}
+        years |= {r.year for r in list_year_runs(session)}
+    if ctx.demo_mode:
+        years.add(DEMO_YEAR)
+    return sorted(years)
+
+
+def pick_setting(ctx: PageContext) -> Setting | None:
+    """The budget year and the lifecycle settings, chosen once and kept across the pages.
+
+    Parameters
+    ----------
+    ctx
+        The page context.
+
+    Returns
+    -------
+    Setting or None
+        None (with a note on the page) when no year has any data yet.
+
+    Notes
+    -----
+    Years offered: those with stored projects, imports or runs, and the demo county's year in
+    demo mode. The choice is kept outside the widgets, so it survives moving between pages.
+
+    Examples
+    --------
+    >>> callable(pick_setting)
+    True
+    """
+    years = _years(ctx)
+    if not years:
+        st.info(ctx.t("lifecycle.no_years"))
+        return None
+    names = available_lifecycle_configs()
+    chosen_year = st.session_state.get(_CHOSEN_YEAR, years[-1])
+    chosen_config = st.session_state.get(_CHOSEN_CONFIG, _DEFAULT_CONFIG)
+    left, right = st.columns(2)
+    year = left.selectbox(ctx.t("lifecycle.year"), years, key="lifecycle.year",
+                          index=years.index(chosen_year) if chosen_year in years else len(years) - 1,
+                          format_func=lambda y: ctx.t("lifecycle.year_label", year=y))
+    name = right.selectbox(ctx.t("lifecycle.config"), names, key="lifecycle.config",
+                           index=names.index(chosen_config) if chosen_config in names else 0)
+    st.session_state[_CHOSEN_YEAR], st.session_state[_CHOSEN_CONFIG] = year, name
+    config = load_lifecycle_config(name)
+    st.caption(ctx.t("lifecycle.config_caption", ref=config.ref, title=config.title))
+    return Setting(year=int(year), config=config)
+
+
+def _cached(ctx: PageContext, setting: Setting, what: str, make: Any) -> Any:
+    """Keep the last computed table set per (year, settings, stored data) in the session."""
+    with Session(ctx.engine) as session:
+        version = year_data_version(session, year=setting.year)
+    key = (what, setting.year, setting.config.ref, ctx.demo_mode, version)
+    cache = st.session_state.setdefault(_CACHE, {})
+    if cache.get(what, (None,))[0] != key:
+        cache[what] = (key, make())
+    return cache[what][1]
+
+
+def year_data(ctx: PageContext, setting: Setting) -> tuple[CountyYear, dict[str, str]]:
+    """The county's year as stored (demo county filling gaps in demo mode), and each source.
+
+    Parameters
+    ----------
+    ctx
+        The page context.
+    setting
+        Year and settings.
+
+    Returns
+    -------
+    tuple of (CountyYear, dict)
+        As :func:`scoring.county_year_store.load_county_year` with nothing required.
+
+    Notes
+    -----
+    Read again only when the stored tables of the year change.
+
+    Examples
+    --------
+    >>> callable(year_data)
+    True
+    """
+    def load() -> tuple[CountyYear, dict[str, str]]:
+        with Session(ctx.engine) as session:
+            return load_county_year(session, year=setting.year, config=setting.config,
+                                    demo=ctx.demo_mode, require=())
+
+    return _cached(ctx, setting, "data", load)
+
+
+def year_result(ctx: PageContext, setting: Setting) -> YearResult:
+    """The whole year run on the stored tables (as :func:`year_data`), computed once per change.
+
+    Parameters
+    ----------
+    ctx
+        The page context.
+    setting
+        Year and settings.
+
+    Returns
+    -------
+    YearResult
+
+    Raises
+    ------
+    JixiaoError
+        A required table is missing, or any stage's input error.
+
+    Notes
+    -----
+    Result application and disclosure need the evaluation, hence the whole loop.
+
+    Examples
+    --------
+    >>> callable(year_result)
+    True
+    """
+    def run() -> YearResult:
+        with Session(ctx.engine) as session:
+            data, _ = load_county_year(session, year=setting.year, config=setting.config,
+                                       demo=ctx.demo_mode)
+        return run_year(data, setting.config)
+
+    return _cached(ctx, setting, "result", run)
+
+
+def show_sources(ctx: PageContext, sources: dict[str, str], kinds: Sequence[str]) -> None:
+    """One caption saying where each table the page uses came from."""
+    parts = []
+    for kind in kinds:
+        where = sources.get(kind, "missing")
+        for word in ("stored", "demo", "missing", "import"):
+            where = where.replace(word, ctx.t(f"lifecycle.source.{word}"))
+        parts.append(f"{ctx.t(f'lifecycle.kind.{kind}')}：{where}")
+    st.caption(ctx.t("lifecycle.sources") + "；".join(parts))
+
+
+def import_box(ctx: PageContext, setting: Setting, kinds: Sequence[str], *, key: str) -> None:
+    """Upload a CSV (UTF-8 or GBK) or .xlsx table, check it whole, and store it on a click.
+
+    Parameters
+    ----------
+    ctx
+        The page context.
+    setting
+        The year the table is stored under.
+    kinds
+        The table kinds this box accepts (a choice is shown when there are several).
+    key
+        Widget key prefix.
+
+    Returns
+    -------
+    None
+
+    Notes
+    -----
+    A file with any bad cell is refused with every problem listed by row and column, and
+    nothing is stored (JOURNEYS.md: "nothing half-imported"). After an import the uploader is
+    emptied, so the same file cannot be stored twice by a stray click.
+
+    Examples
+    --------
+    >>> callable(import_box)
+    True
+    """
+    kind = kinds[0]
+    if len(kinds) > 1:
+        kind = st.radio(ctx.t("lifecycle.import.kind"), list(kinds), horizontal=True,
+                        key=f"{key}.kind", format_func=lambda k: ctx.t(f"lifecycle.kind.{k}"))
+    round_key = f"{key}.round"
+    upload = st.file_uploader(ctx.t(f"lifecycle.import.file.{kind}"), type=["csv", "xlsx"],
+                              key=f"{key}.file.{kind}.{st.session_state.get(round_key, 0)}")
+    with Session(ctx.engine) as session:
+        done = list_imports(session, year=setting.year, kind=kind)
+    if done:
+        st.caption(ctx.t("lifecycle.import.last", file=done[0].file_name, n=done[0].n_rows,
+                         by=done[0].created_by, at=f"{done[0].created_at:%Y-%m-%d %H:%M}",
+                         count=len(done)))
+    if upload is None:
+        return
+    try:
+        frame = read_upload(upload.name, upload.getvalue(), read_table, kind=kind)
+    except JixiaoError as err:
+        st.error(ctx.t("lifecycle.import.refused"))
+        show_error(ctx, err)
+        return
+    st.success(ctx.t("lifecycle.import.read", file=upload.name, n=len(frame)))
+    if st.button(ctx.t("lifecycle.import.store"), key=f"{key}.store", type="primary"):
+        try:
+            with Session(ctx.engine) as session:
+                stored = save_table(session, year=setting.year, kind=kind, frame=frame,
+                                    file_name=upload.name, created_by=ctx.viewer.display_name)
+        except JixiaoError as err:
+            show_error(ctx, err)
+            return
+        st.session_state[round_key] = st.session_state.get(round_key, 0) + 1
+        flash(ctx.t("lifecycle.import.stored", id=stored.id, n=stored.n_rows))
+        st.rerun()
+
+
+def decision_table(ctx: PageContext, setting: Setting, *, stage: str, frame: pd.DataFrame,
+                   options: Sequence[str], key: str, shown: Sequence[str] = (),
+                   detail: dict[str, Any] | None = None, amounts: bool = True) -> None:
+    """An editable table of recommendations: decide each, give a reason for any change, record.
+
+    Parameters
+    ----------
+    ctx
+        The page context.
+    setting
+        Year and settings (recorded with each decision).
+    stage
+        The stage (:data:`scoring.lifecycle_decision_store.STAGES`).
+    frame
+        ``project``, ``recommendation``, ``recommended_amount`` and optionally ``item`` and
+        the read-only columns named in ``shown``.
+    options
+        The outcomes a person may choose.
+    key
+        Widget key prefix.
+    shown
+        Read-only columns shown beside the decision.
+    detail
+        Extra facts stored with every decision (e.g. the cut-off month).
+    amounts
+        Whether the decision carries an amount (a verdict on a finding does not).
+
+    Returns
+    -------
+    None
+
+    Notes
+    -----
+    Each row starts at the decision in force, or at the recommendation when none was taken;
+    "record" stores every row that differs from the decision in force, so accepting the
+    untouched recommendations is one click. A change without a reason is refused, naming its
+    row, and nothing is stored.
+
+    Examples
+    --------
+    >>> callable(decision_table)
+    True
+    """
+    table = frame.reset_index(drop=True)
+    if "item" not in table:
+        table["item"] = ""
+    with Session(ctx.engine) as session:
+        now = current_decisions(session, year=setting.year, stage=stage)
+    at = table[["project", "item"]].merge(now[["project", "item", "outcome", "amount", "reason",
+                                               "created_by"]], on=["project", "item"], how="left")
+    decided = at["outcome"].notna().to_numpy()
+    table["outcome"] = at["outcome"].where(decided, table["recommendation"]).to_numpy()
+    table["decided_amount"] = at["amount"].where(decided,
+                                                 table["recommended_amount"]).to_numpy(float)
+    table["reason"] = at["reason"].fillna("").to_numpy()
+    table["decided_by"] = at["created_by"].fillna("").to_numpy()
+    columns = ["project", *shown, "recommendation", "recommended_amount", "outcome",
+               "decided_amount", "reason", "decided_by"]
+    if not amounts:
+        columns = [c for c in columns if c not in ("recommended_amount", "decided_amount")]
+    label = {c: ctx.t(f"lifecycle.col.{c}") for c in columns}
+    config: dict[str, Any] = {c: st.column_config.Column(label[c]) for c in columns}
+    config["outcome"] = st.column_config.SelectboxColumn(label["outcome"], options=list(options),
+                                                         required=True)
+    for c in columns:
+        if c in MONEY_COLUMNS:
+            config[c] = st.column_config.NumberColumn(label[c], format="localized")
+        elif c in POINT_COLUMNS:
+            config[c] = st.column_config.NumberColumn(label[c], format="%.2f")
+    if amounts:
+        config["decided_amount"] = st.column_config.NumberColumn(
+            label["decided_amount"], min_value=0.0, format="localized")
+    config["reason"] = st.column_config.TextColumn(label["reason"])
+    edited = st.data_editor(table[columns], key=f"{key}.editor", hide_index=True,
+                            column_config=config, width="stretch",
+                            disabled=[c for c in columns if c not in ("outcome",
+                                                                      "decided_amount",
+                                                                      "reason")])
+    st.caption(ctx.t("lifecycle.decide.help", n=int(decided.sum()), total=len(table)))
+    if not st.button(ctx.t("lifecycle.decide.record"), key=f"{key}.record", type="primary"):
+        return
+    if not amounts:
+        edited = edited.assign(recommended_amount=np.nan, decided_amount=np.nan)
+    decisions = edited.rename(columns={"decided_amount": "amount"}).assign(
+        item=table["item"].to_numpy(), detail=[dict(detail or {}) for _ in range(len(edited))])
+    try:
+        with Session(ctx.engine) as session:
+            n = record_decisions(session, year=setting.year, stage=stage, decisions=decisions,
+                                 created_by=ctx.viewer.display_name, config=setting.config.ref)
+    except JixiaoError as err:
+        show_error(ctx, err)
+        return
+    flash(ctx.t("lifecycle.decide.recorded", n=n))
+    st.rerun()

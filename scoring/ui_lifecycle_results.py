@@ -1,0 +1,329 @@
+"""Pages of the lifecycle's second half: 双监控, 结果应用 (三个一批) and 信息公开.
+
+双监控 imports spending and target progress, lights every project at a cut-off month and records
+what is done about each one the rules flag. 结果应用 shows the recommendations by grade and the
+three batches (追减, 收回, 反馈整改), records a person's acceptance or change (with a reason) and
+exports the list for the budget meeting. 信息公开 hands out the clean public tables. Registered
+by :func:`scoring.ui_lifecycle.pages`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from sqlmodel import Session
+
+from indicators.errors import JixiaoError
+from indicators.frontdoor import PageContext
+from indicators.ui_widgets import flash, show_error
+from scoring.application import BATCHES, ApplicationResult, apply_decisions
+from scoring.lifecycle_decision_store import current_decisions, record_decisions
+from scoring.money import format_wan
+from scoring.monitoring import CLASSES, LIGHTS, monitor
+from scoring.ui_lifecycle import (
+    Setting,
+    decision_table,
+    import_box,
+    show_sources,
+    start_page,
+    year_data,
+    year_result,
+)
+from scoring.ui_lifecycle_tables import XLSX, labelled, show_table, workbook_bytes
+
+__all__ = ["LIGHT_COLOURS", "decided_batches", "render_monitoring", "render_application",
+           "render_disclosure"]
+
+LIGHT_COLOURS: dict[str, str] = {"红灯": "#f8d7da", "黄灯": "#fff3cd", "绿灯": "#d4edda"}
+"""Cell colours of the three lights, pale enough to read the text on."""
+
+
+def render_monitoring(ctx: PageContext) -> None:
+    """Draw 双监控: import spending and progress, light every project, decide the flagged ones.
+
+    Parameters
+    ----------
+    ctx
+        The page context.
+
+    Returns
+    -------
+    None
+
+    Notes
+    -----
+    The cut-off month and the rule set (local lights or Sichuan-style warnings) start at the
+    settings' values and may be changed; each decision records the month and rule set its
+    recommendation came from.
+
+    Examples
+    --------
+    >>> callable(render_monitoring)
+    True
+    """
+    setting = start_page(ctx, "lifecycle.monitoring.title")
+    if setting is None:
+        return
+    with st.expander(ctx.t("lifecycle.monitoring.import")):
+        import_box(ctx, setting, ("spending", "progress"), key="lifecycle.monitoring.import")
+    data, sources = year_data(ctx, setting)
+    show_sources(ctx, sources, ("projects", "spending", "progress"))
+    if "missing" in (sources["projects"], sources["spending"]):
+        st.info(ctx.t("lifecycle.monitoring.no_data"))
+        return
+    c = setting.config.monitoring
+    left, right = st.columns(2)
+    month = left.selectbox(ctx.t("lifecycle.monitoring.month"), list(range(1, 13)),
+                           index=c.cutoff_month - 1, key="lifecycle.monitoring.month",
+                           format_func=lambda m: ctx.t("lifecycle.monitoring.month_label", month=m))
+    rule_sets = ["lights", "sichuan"]
+    rule_set = right.radio(ctx.t("lifecycle.monitoring.rules"), rule_sets, horizontal=True,
+                           index=rule_sets.index(c.rule_set), key="lifecycle.monitoring.rules",
+                           format_func=lambda r: ctx.t(f"lifecycle.monitoring.rules.{r}"))
+    if not (data.spending["month"] == month).any():
+        st.warning(ctx.t("lifecycle.monitoring.no_month", month=month))
+        return
+    try:
+        result = monitor(data.projects.rename(columns={"amount": "budget"})[["project", "budget"]],
+                         data.spending, setting.config, progress=data.progress, month=month,
+                         rule_set=rule_set)
+    except JixiaoError as err:
+        show_error(ctx, err)
+        return
+    facts = data.projects.set_index("project")
+    p = result.projects.assign(
+        name=facts["name"].reindex(result.projects["project"]).to_numpy(),
+        department=facts["department"].reindex(result.projects["project"]).to_numpy())
+    cells = st.columns(len(LIGHTS) + len(CLASSES))
+    for cell, light in zip(cells, LIGHTS, strict=False):
+        cell.metric(light, int((p["light"] == light).sum()))
+    for cell, label in zip(cells[len(LIGHTS):], CLASSES[:3], strict=False):
+        cell.metric(label, int((p["classification"] == label).sum()))
+    cells[-1].metric(ctx.t("lifecycle.monitoring.cut"), format_wan(float(p["suggested_cut"].sum())))
+    shown = labelled(ctx, p[["project", "name", "department", "budget", "spent",
+                             "execution_percent", "execution_ratio", "target_progress",
+                             "execution_light", "target_light", "light", "classification",
+                             "suggested_cut"]])
+    light_columns = [ctx.t(f"lifecycle.col.{c}") for c in ("execution_light", "target_light",
+                                                           "light")]
+    st.dataframe(shown.style.format(precision=2, thousands=",", na_rep="")
+                 .map(lambda v: f"background-color: {LIGHT_COLOURS[v]}" if v in LIGHT_COLOURS
+                      else "", subset=light_columns), hide_index=True,
+                 key="lifecycle.monitoring.table")
+    st.subheader(ctx.t("lifecycle.monitoring.decide"))
+    flagged = p.loc[p["classification"] != CLASSES[3]]
+    if flagged.empty:
+        st.success(ctx.t("lifecycle.monitoring.none"))
+        return
+    decision_table(ctx, setting, stage="monitoring", key="lifecycle.monitoring.decisions",
+                   frame=flagged.assign(recommendation=flagged["classification"],
+                                        recommended_amount=flagged["suggested_cut"]),
+                   options=CLASSES, shown=("name", "execution_ratio", "light"),
+                   detail={"month": int(month), "rule_set": rule_set})
+
+
+def decided_batches(decided: pd.DataFrame) -> pd.DataFrame:
+    """The three batches as decided: projects and amounts of 追减, 收回 and 反馈整改.
+
+    Parameters
+    ----------
+    decided
+        ``cut``, ``recover``, ``rework`` as decided and ``next_amount`` per project.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``batch``, ``n_projects``, ``amount`` — counted as
+        :func:`scoring.application.apply_results` counts the recommended batches.
+
+    Notes
+    -----
+    追减 and 收回 count projects with a positive amount; 反馈整改 counts the projects sent back
+    and totals next year's funds concerned.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"cut": [1e5, 0.0], "recover": [0.0, 2e5], "rework": [True, False],
+    ...                   "next_amount": [1e6, 5e5]})
+    >>> decided_batches(d)["amount"].tolist()
+    [100000.0, 200000.0, 1000000.0]
+    """
+    cut = decided["cut"].to_numpy(dtype=float)
+    recover = decided["recover"].to_numpy(dtype=float)
+    rework = decided["rework"].fillna(False).to_numpy(dtype=bool)
+    base = np.nan_to_num(decided["next_amount"].to_numpy(dtype=float))
+    return pd.DataFrame({"batch": list(BATCHES),
+                         "n_projects": [int((cut > 0).sum()), int((recover > 0).sum()),
+                                        int(rework.sum())],
+                         "amount": [float(cut.sum()), float(recover.sum()),
+                                    float(base[rework].sum())]})
+
+
+def _application_table(ctx: PageContext, setting: Setting, app: ApplicationResult,
+                       facts: pd.DataFrame) -> pd.DataFrame:
+    with Session(ctx.engine) as session:
+        now = current_decisions(session, year=setting.year, stage="application")
+    rec = app.projects
+    at = now.set_index("project").reindex(rec["project"])
+    decided = at["outcome"].notna().to_numpy()
+    detail = at["detail"].map(lambda d: d if isinstance(d, dict) else {})
+    table = pd.DataFrame({
+        "project": rec["project"].to_numpy(),
+        "name": facts["name"].reindex(rec["project"]).to_numpy(),
+        "department": facts["department"].reindex(rec["project"]).to_numpy(),
+        "grade": rec["grade"].to_numpy(), "action": rec["action"].to_numpy(),
+        "next_amount": rec["next_amount"].to_numpy(),
+        "recommended_amount": rec["cut"].to_numpy(),
+        "cut": np.where(decided, at["amount"].to_numpy(dtype=float), rec["cut"].to_numpy()),
+        "recommended_recover": rec["recover"].to_numpy(),
+        "recover": np.where(decided, detail.map(lambda d: d.get("recover", np.nan)).to_numpy(
+            dtype=float), rec["recover"].to_numpy()),
+        "rework": np.where(decided, detail.map(lambda d: bool(d.get("rework"))).to_numpy(
+            dtype=bool), rec["rework"].to_numpy(dtype=bool)),
+        "reason": at["reason"].fillna("").to_numpy(), "reasons": rec["reasons"].to_numpy(),
+        "decided_by": at["created_by"].fillna("").to_numpy()})
+    return table
+
+
+def _record_application(ctx: PageContext, setting: Setting, app: ApplicationResult,
+                        edited: pd.DataFrame) -> None:
+    try:
+        # The kernel's own rule: a change of cut, recovery or rework needs a reason.
+        decided = apply_decisions(app, edited[["project", "cut", "recover", "rework", "reason"]])
+        rec = app.projects
+        decisions = pd.DataFrame({
+            "project": rec["project"].to_numpy(), "recommendation": rec["action"].to_numpy(),
+            "outcome": rec["action"].to_numpy(), "recommended_amount": rec["cut"].to_numpy(),
+            "amount": decided["cut"].to_numpy(dtype=float),
+            "changed": decided["changed"].to_numpy(dtype=bool),
+            "reason": decided["reason"].to_numpy(),
+            "detail": [{"recover": float(r), "rework": bool(w), "recommended_recover": float(rr),
+                        "recommended_rework": bool(rw)} for r, w, rr, rw in zip(
+                decided["recover"], decided["rework"], rec["recover"], rec["rework"],
+                strict=True)]})
+        with Session(ctx.engine) as session:
+            n = record_decisions(session, year=setting.year, stage="application",
+                                 decisions=decisions, created_by=ctx.viewer.display_name,
+                                 config=setting.config.ref)
+    except JixiaoError as err:
+        show_error(ctx, err)
+        return
+    flash(ctx.t("lifecycle.decide.recorded", n=n))
+    st.rerun()
+
+
+def render_application(ctx: PageContext) -> None:
+    """Draw 结果应用: recommendations by grade, the three batches, decisions and the export.
+
+    Parameters
+    ----------
+    ctx
+        The page context.
+
+    Returns
+    -------
+    None
+
+    Notes
+    -----
+    Grades come from the whole year run on the stored tables (self-evaluation, or the key
+    evaluation's grade where given). Each row starts at the decision in force; recording
+    stores every row that differs from it, through :func:`scoring.application.apply_decisions`,
+    which refuses a change without a reason.
+
+    Examples
+    --------
+    >>> callable(render_application)
+    True
+    """
+    setting = start_page(ctx, "lifecycle.application.title")
+    if setting is None:
+        return
+    with st.expander(ctx.t("lifecycle.application.import")):
+        import_box(ctx, setting, ("actuals", "spending"), key="lifecycle.application.import")
+    try:
+        result = year_result(ctx, setting)
+    except JixiaoError as err:
+        show_error(ctx, err)
+        return
+    app = result.application
+    data, sources = year_data(ctx, setting)
+    show_sources(ctx, sources, ("projects", "targets", "actuals", "spending", "requests"))
+    table = _application_table(ctx, setting, app, data.projects.set_index("project"))
+    editable = ("cut", "recover", "rework", "reason")
+    labels = {c: ctx.t(f"lifecycle.col.{c}") for c in table.columns}
+    config: dict[str, Any] = {c: st.column_config.Column(labels[c]) for c in table.columns}
+    for c in ("next_amount", "recommended_amount", "cut", "recommended_recover", "recover"):
+        config[c] = st.column_config.NumberColumn(labels[c], min_value=0.0, format="localized")
+    config["rework"] = st.column_config.CheckboxColumn(labels["rework"])
+    edited = st.data_editor(table, key="lifecycle.application.editor", hide_index=True,
+                            column_config=config, width="stretch",
+                            disabled=[c for c in table.columns if c not in editable])
+    st.caption(ctx.t("lifecycle.application.help"))
+    if st.button(ctx.t("lifecycle.decide.record"), key="lifecycle.application.record",
+                 type="primary"):
+        _record_application(ctx, setting, app, edited)
+    now = decided_batches(table)
+    batches = app.batches.assign(n_as_decided=now["n_projects"].to_numpy(),
+                                 amount_as_decided=now["amount"].to_numpy())
+    st.subheader(ctx.t("lifecycle.application.batches"))
+    st.caption(ctx.t("lifecycle.application.batches_help"))
+    show_table(ctx, batches, key="lifecycle.application.batches")
+    zh = PageContext(ctx.engine, ctx.viewer, lang="zh")
+    sheets = [(ctx.t("lifecycle.application.sheet_list"), labelled(zh, table)),
+              (ctx.t("lifecycle.application.sheet_batches"), labelled(zh, batches)),
+              (ctx.t("lifecycle.application.sheet_summary"),
+               pd.DataFrame({"年度小结": [result.text_zh]}))]
+    st.download_button(ctx.t("lifecycle.application.export"),
+                       data=lambda: workbook_bytes(sheets, f"{setting.year} 年度结果应用清单"),
+                       file_name=f"结果应用清单_{setting.year}.xlsx", mime=XLSX,
+                       key="lifecycle.application.export", on_click="ignore")
+
+
+def render_disclosure(ctx: PageContext) -> None:
+    """Draw 信息公开: the public tables of targets, self-evaluation and key-evaluation results.
+
+    Parameters
+    ----------
+    ctx
+        The page context.
+
+    Returns
+    -------
+    None
+
+    Notes
+    -----
+    The tables are built from a whitelist of columns and scanned for personal data
+    (:func:`scoring.disclosure.disclosure_tables`); each downloads as CSV (UTF-8 with BOM, which
+    Excel opens) and all three as one workbook.
+
+    Examples
+    --------
+    >>> callable(render_disclosure)
+    True
+    """
+    setting = start_page(ctx, "lifecycle.disclosure.title")
+    if setting is None:
+        return
+    try:
+        result = year_result(ctx, setting)
+    except JixiaoError as err:
+        show_error(ctx, err)
+        return
+    sheets = result.disclosure.sheets()
+    st.caption(ctx.t("lifecycle.disclosure.help"))
+    st.download_button(ctx.t("lifecycle.disclosure.workbook"),
+                       data=lambda: workbook_bytes(sheets, f"{setting.year} 年度绩效信息公开"),
+                       file_name=f"绩效信息公开_{setting.year}.xlsx", mime=XLSX,
+                       key="lifecycle.disclosure.workbook", on_click="ignore")
+    for name, table in sheets:
+        st.subheader(f"{name}（{len(table)}）")
+        st.dataframe(table, hide_index=True, key=f"lifecycle.disclosure.{name}")
+        st.download_button(ctx.t("lifecycle.disclosure.csv", name=name),
+                           data=table.to_csv(index=False).encode("utf-8-sig"),
+                           file_name=f"{name}_{setting.year}.csv", mime="text/csv",
+                           key=f"lifecycle.disclosure.csv.{name}", on_click="ignore")

@@ -1,0 +1,140 @@
+"""How the lifecycle pages show and hand out tables: headers in the page's language, yuan with
+thousands separators, shares as percentages, and workbooks for download.
+
+Used by :mod:`scoring.ui_lifecycle`, its page modules and :mod:`scoring.ui_dashboard`. Labels
+are the ``lifecycle.col.*`` keys of ``data/i18n/lifecycle.yaml``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from indicators.frontdoor import PageContext
+from scoring.lifecycle_io import write_sheets
+
+__all__ = ["XLSX", "MONEY_COLUMNS", "SHARE_COLUMNS", "POINT_COLUMNS", "labelled", "show_table",
+           "workbook_bytes"]
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+"""MIME type of the .xlsx downloads."""
+
+MONEY_COLUMNS = frozenset({
+    "amount", "previous_amount", "increase", "cut_decided", "recommended_amount",
+    "decided_amount", "adjustment", "budget", "spent", "suggested_cut", "next_amount", "cut",
+    "recommended_recover", "recover", "funds", "stage_funds", "amount_decided",
+    "amount_as_decided"})
+"""Columns holding yuan, shown with thousands separators."""
+SHARE_COLUMNS = frozenset({"units_share", "projects_share", "funds_share", "self_funds_share"})
+"""Columns holding shares (0–1), shown as percentages."""
+POINT_COLUMNS = frozenset({"execution_ratio", "execution_percent", "target_progress", "score",
+                           "total"})
+"""Columns holding points or percents, shown to two decimals."""
+
+
+def workbook_bytes(sheets: Sequence[tuple[str, pd.DataFrame]], title: str) -> bytes:
+    """``(sheet name, table)`` pairs as the bytes of one .xlsx workbook, for a download button.
+
+    Parameters
+    ----------
+    sheets
+        Sheet names and tables, headers as they should appear.
+    title
+        The workbook's title property.
+
+    Returns
+    -------
+    bytes
+
+    Notes
+    -----
+    Written by :func:`scoring.lifecycle_io.write_sheets` in a temporary folder removed at once.
+
+    Examples
+    --------
+    >>> workbook_bytes([("表", pd.DataFrame({"项目": ["A"]}))], "示例")[:2]
+    b'PK'
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_sheets(Path(folder) / "book.xlsx", sheets, title=title)
+        return path.read_bytes()
+
+
+def show_table(ctx: PageContext, frame: pd.DataFrame, *, key: str | None = None) -> None:
+    """A read-only table with the page's headers, yuan with thousands separators, shares as %.
+
+    Parameters
+    ----------
+    ctx
+        The page context.
+    frame
+        Columns named as the kernels name them.
+    key
+        The element key.
+
+    Returns
+    -------
+    None
+
+    Notes
+    -----
+    Amounts of millions of yuan are read at a glance only with separators; shares (0–1) are
+    shown as percentages.
+
+    Examples
+    --------
+    >>> callable(show_table)
+    True
+    """
+    config: dict[str, Any] = {}
+    for column in frame.columns:
+        label = labelled(ctx, frame[[column]]).columns[0]
+        if column in MONEY_COLUMNS:
+            config[label] = st.column_config.NumberColumn(format="localized")
+        elif column in SHARE_COLUMNS:
+            config[label] = st.column_config.NumberColumn(format="percent")
+        elif column == "growth":
+            config[label] = st.column_config.NumberColumn(format="%.1f%%")
+        elif column in POINT_COLUMNS:
+            config[label] = st.column_config.NumberColumn(format="%.2f")
+    st.dataframe(labelled(ctx, frame), hide_index=True, key=key, column_config=config)
+
+
+def labelled(ctx: PageContext, frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame with its English column names replaced by the page's labels.
+
+    Parameters
+    ----------
+    ctx
+        The page context (language).
+    frame
+        Columns named as the kernels name them (``project``, ``amount`` …).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same values; each column ``c`` renamed to the message ``lifecycle.col.c`` where
+        one exists.
+
+    Notes
+    -----
+    Chinese headers for the bureau, English for a reader of the English page, one catalogue.
+
+    Examples
+    --------
+    >>> from indicators.frontdoor import Role, Viewer
+    >>> ctx = PageContext(None, Viewer(1, "w", "王", Role.FINANCE))
+    >>> labelled(ctx, pd.DataFrame({"project": ["A"], "xyz": [1]})).columns.tolist()
+    ['项目编码', 'xyz']
+    """
+    names = {}
+    for column in frame.columns:
+        key = f"lifecycle.col.{column}"
+        label = ctx.t(key)
+        names[column] = column if label == key else label
+    return frame.rename(columns=names)

@@ -1,0 +1,232 @@
+"""县级总览, driven through Streamlit's AppTest against a temporary SQLite database.
+
+The dashboard's numbers are checked against ``jixiao year run`` run in the test (its JSON and
+its workbook) and against counts and sums taken straight from the demo county's CSV files with
+pandas; never against the page's own output.
+"""
+
+from __future__ import annotations
+
+import doctest
+import json
+import re
+from pathlib import Path
+
+import click
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from sqlmodel import Session
+from streamlit.testing.v1 import AppTest
+
+import scoring.ui_dashboard as dashboard_module
+from indicators.database import clear_engine_cache, get_engine, upgrade
+from indicators.frontdoor import STAFF_ROLES
+from indicators.i18n import catalogue
+from indicators.io_files import read_workbook_grids
+from indicators.resources import data_path
+from scoring.cli_lifecycle import register
+from scoring.lifecycle_decision_store import record_decisions
+from scoring.lifecycle_run_store import list_year_runs
+from scoring.ui_dashboard import TOTAL, pages, stage_coverage
+from scoring.ui_lifecycle import SECTION
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def year_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
+    """``jixiao year run --year 2021 --json`` on the demo county: its numbers and workbook."""
+    group = click.Group("jixiao")
+    register(group)
+    out = tmp_path_factory.mktemp("cli") / "summary.xlsx"
+    result = CliRunner().invoke(group, ["year", "run", "--year", "2021", "--out", str(out),
+                                        "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output), read_workbook_grids(out)
+
+
+@pytest.fixture(scope="module")
+def demo_csv() -> dict[str, pd.DataFrame]:
+    return {name: pd.read_csv(data_path("demo", f"{name}.csv"), encoding="utf-8-sig",
+                              dtype={"项目编码": str})
+            for name in ("projects_2021", "targets_2021", "spending_2021")}
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    clear_engine_cache()
+    engine = get_engine(f"sqlite:///{tmp_path / 'jixiao.sqlite3'}")
+    upgrade(engine, packages=("indicators", "scoring"))
+    yield f"sqlite:///{tmp_path / 'jixiao.sqlite3'}"
+    clear_engine_cache()
+
+
+def _script(url: str, lang: str, role: str, demo: bool) -> None:
+    from indicators.database import get_engine
+    from indicators.frontdoor import PageContext, Role, Viewer
+    from scoring.ui_dashboard import pages
+
+    ctx = PageContext(get_engine(url), Viewer(1, "wang", "王科长", Role(role)), lang=lang,
+                      demo_mode=demo)
+    pages()[0].render(ctx)
+
+
+def page(url: str, *, lang: str = "zh", role: str = "finance", demo: bool = True) -> AppTest:
+    return AppTest.from_function(_script, args=(url, lang, role, demo),
+                                 default_timeout=60).run()
+
+
+def frame(at: AppTest, *columns: str) -> pd.DataFrame:
+    """The first table shown that has all these columns (tables carry no key in AppTest)."""
+    for element in at.dataframe:
+        value = element.value
+        value = value.data if hasattr(value, "data") else value
+        if set(columns) <= set(value.columns):
+            return value
+    raise KeyError(columns)
+
+
+def sheet(grids: dict, name: str) -> pd.DataFrame:
+    rows = grids[name].rows
+    return pd.DataFrame(list(rows[1:]), columns=list(rows[0]))
+
+
+# --------------------------------------------------------------------------- registration
+
+def test_the_dashboard_is_the_staff_landing_page_with_labels_in_both_languages():
+    (spec,) = pages()
+    assert spec.key == "lifecycle-dashboard" and spec.default and spec.roles == STAFF_ROLES
+    assert spec.section == SECTION and {spec.title, spec.section} <= set(catalogue())
+    used = set()
+    for name in ("ui_lifecycle.py", "ui_lifecycle_plan.py", "ui_lifecycle_results.py",
+                 "ui_dashboard.py"):
+        source = (ROOT / "scoring" / name).read_text(encoding="utf-8")
+        used |= set(re.findall(r'ctx\.t\(\s*"((?:lifecycle|dashboard)\.[a-z_.]+)"', source))
+    used |= {f"dashboard.stage.{s}" for s in ("targets", "monitoring", "self_evaluation",
+                                              "key_evaluation", "exante", "target_review", "cut",
+                                              "recover", "rework")}
+    used |= {f"dashboard.source.{s}" for s in ("demo", "stored")}
+    used |= {f"lifecycle.page.{p}" for p in ("exante", "targets", "monitoring", "application",
+                                             "disclosure")}
+    assert len(used) > 100
+    assert used - set(catalogue()) == set()
+    for key in [k for k in catalogue() if k.startswith(("lifecycle.", "dashboard."))]:
+        assert catalogue()[key]["zh"] and catalogue()[key]["en"]
+
+
+def test_the_examples_in_the_docstrings_run():
+    assert doctest.testmod(dashboard_module).failed == 0
+
+
+def test_an_expert_is_refused(url):
+    at = page(url, role="expert")
+    assert not at.exception and len(at.error) == 1 and not at.button
+
+
+def test_stage_coverage_counts_units_once_across_budgets():
+    p = pd.DataFrame({"project": list("ABCD"), "department": ["甲", "甲", "乙", "丙"],
+                      "budget_type": ["一般公共预算", "政府性基金预算", "一般公共预算", "一般公共预算"],
+                      "amount": [100.0, 300.0, 100.0, 500.0],
+                      "has_targets": [True, True, False, False],
+                      "monitored": [False, True, False, False], "scored": [True] * 4,
+                      "is_key": [False] * 4})
+    t = stage_coverage(p).set_index(["budget_type", "stage"])
+    # 甲 has targets in both budgets: one unit of three in all, one of three in 一般公共预算.
+    assert t.loc[(TOTAL, "targets"), ["stage_units", "n_units", "stage_projects",
+                                      "stage_funds"]].tolist() == [1, 3, 2, 400.0]
+    assert t.loc[("一般公共预算", "targets"), "units_share"] == pytest.approx(1 / 3)
+    assert t.loc[("政府性基金预算", "monitoring"), "funds_share"] == 1.0
+    assert t.loc[(TOTAL, "key_evaluation"), "stage_projects"] == 0
+    assert list(t.index.get_level_values(0).unique()) == ["一般公共预算", "政府性基金预算", TOTAL]
+
+
+# --------------------------------------------------------------------------- the year
+
+def test_the_dashboard_shows_the_numbers_of_jixiao_year_run(url, year_run, demo_csv):
+    report, grids = year_run
+    at = page(url)
+    assert not at.exception
+    assert "还没有运行记录" in at.info[0].value
+    assert at.radio(key="dashboard.source").value == "demo"
+    at.button(key="dashboard.run").click().run()
+    assert not at.exception and not at.error
+    assert at.status[0].proto.label.startswith("已完成并保存")
+    with Session(get_engine(url)) as session:
+        (run,) = list_year_runs(session, year=2021)
+    assert run.source == "demo" and run.created_by == "王科长"
+
+    numbers = report["numbers"]
+    shown = frame(at, "代码", "数值")
+    assert shown["代码"].tolist() == list(numbers)
+    assert shown["数值"].tolist() == [str(v) for v in numbers.values()]
+    assert report["summary_zh"] in [m.value for m in at.markdown]
+
+    # Coverage and grades as the year run's workbook has them.
+    expected = sheet(grids, "覆盖情况")
+    coverage = frame(at, "有绩效目标", "自评资金占比")
+    assert coverage.columns.tolist() == expected.columns.tolist()
+    assert coverage["预算类型"].tolist() == expected["预算类型"].tolist()
+    for column in expected.columns[1:]:
+        assert np.allclose(coverage[column].astype(float), expected[column].astype(float))
+    expected = sheet(grids, "分部门等级")
+    grades = frame(at, "主管部门", "合计")
+    assert grades.iloc[:, 0].tolist() == expected["主管部门"].tolist()
+    assert grades.iloc[:, 1:].to_numpy().tolist() == expected.iloc[:, 1:].to_numpy().tolist()
+
+    # And against the demo county's files themselves.
+    projects = demo_csv["projects_2021"]
+    by_type = projects.groupby("预算类型")["项目金额(元)"].agg(["size", "sum"])
+    cov = coverage.set_index("预算类型")
+    assert cov.loc[by_type.index, "项目数"].tolist() == by_type["size"].tolist()
+    assert np.allclose(cov.loc[by_type.index, "资金(元)"], by_type["sum"])
+    scope = projects.loc[projects["项目金额(元)"] >= 200_000]
+    assert cov.loc[TOTAL, "自评范围"] == len(scope) == numbers["self_scope"]
+    with_targets = projects["项目编码"].isin(demo_csv["targets_2021"]["项目编码"])
+    units = f"{projects.loc[with_targets, '主管部门'].nunique()}/{projects['主管部门'].nunique()}"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["有绩效目标的单位"] == units
+    assert metrics["20万元以上未自评项目"] == str(numbers["self_unscored"])
+    assert metrics["财政重点评价"] == str(numbers["key_count"])
+    for label, key in (("事前评估追减（万元）", "exante_cut"), ("目标审核调减（万元）", "review_cut"),
+                       ("监控调减（万元）", "monitor_cut"), ("追减一批（万元）", "cut_amount"),
+                       ("收回一批（万元）", "recover_amount")):
+        assert float(metrics[label]) == pytest.approx(round(numbers[key] / 1e4, 2)), label
+
+    # Units under monitoring, by hand: departments with spending reported before December.
+    spending = demo_csv["spending_2021"]
+    watched = projects["项目编码"].isin(spending.loc[spending["截至月份"] < 12, "项目编码"])
+    stages = frame(at, "环节", "纳入单位数").set_index(["预算类型", "环节"])
+    assert stages.loc[(TOTAL, "双监控"), "纳入单位数"] == projects.loc[watched, "主管部门"].nunique()
+    assert stages.loc[(TOTAL, "双监控"), "纳入项目数"] == int(watched.sum())
+
+    # Funds by stage: the run's numbers, then the decisions so far.
+    funds = frame(at, "环节", "已决定项目数").set_index("环节")
+    assert funds.loc["事前评估追减", "金额(元)"] == pytest.approx(numbers["exante_cut"])
+    assert funds.loc["收回一批", "项目数"] == numbers["recover_count"]
+    assert funds.loc["双监控", "已决定项目数"] == 0
+    with Session(get_engine(url)) as session:
+        record_decisions(session, year=2021, stage="monitoring", created_by="王科长",
+                         decisions=pd.DataFrame({
+                             "project": ["P1", "P2"], "recommendation": ["调整调减"] * 2,
+                             "recommended_amount": [1e5, 2e5], "outcome": ["调整调减"] * 2,
+                             "amount": [1e5, 5e4], "reason": ["", "已补充支付计划"]}))
+    at.run()
+    funds = frame(at, "环节", "已决定项目数").set_index("环节")
+    assert funds.loc["双监控", ["已决定项目数", "已决定金额(元)"]].tolist() == [2, 150_000.0]
+    assert funds.loc["追减一批", "已决定项目数"] == 0
+
+
+def test_a_second_run_is_listed_first_and_the_english_page_reads_in_english(url, year_run):
+    report, _ = year_run
+    at = page(url, lang="en")
+    at.button(key="dashboard.run").click().run()
+    at.button(key="dashboard.run").click().run()
+    assert not at.exception
+    with Session(get_engine(url)) as session:
+        runs = list_year_runs(session, year=2021)
+    assert len(runs) == 2 and at.selectbox(key="dashboard.run_id").value == runs[0].id
+    assert report["summary_en"] in [m.value for m in at.markdown]
+    metrics = {m.label for m in at.metric}
+    assert "Units with targets" in metrics and "Key evaluations" in metrics
