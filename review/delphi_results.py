@@ -1,6 +1,7 @@
-"""What a closed Delphi round yields: its ratings, statistics, authority, screening and draft.
+"""What staff read of a Delphi round: progress, ratings, statistics, authority, screening, draft.
 
-Everything here is for staff: the experts × indicators ratings, the statistics of
+Everything here is for staff: who answered so far, the experts × indicators ratings, the
+statistics of
 :func:`review.delphi.round_statistics` (recomputed from the stored ratings, which a closed round
 no longer changes), each expert's authority coefficient, the screening of
 :func:`review.delphi_screen.screen`, the paper tables of the whole study and, with
@@ -31,16 +32,80 @@ from review.delphi_access import (
     study_row,
 )
 from review.delphi_screen import DECISIONS, Screening, paper_tables, proposed_library, screen
-from review.delphi_tables import DelphiRoundRow, DelphiRoundStatus
+from review.delphi_tables import (
+    DelphiProposalRow,
+    DelphiRatingRow,
+    DelphiResponseRow,
+    DelphiRoundRow,
+    DelphiRoundStatus,
+)
+from review.tables import UserRow, as_utc
 
 __all__ = [
     "expert_authority",
     "paper_tables_for",
     "propose_draft",
     "rating_table",
+    "response_progress",
     "round_statistics_for",
     "screen_round",
 ]
+
+
+def response_progress(session: Session, *, round_id: int, by: Viewer) -> pd.DataFrame:
+    """Who was invited, who answered and how far: the staff's view of a round.
+
+    Parameters
+    ----------
+    session
+        An open session.
+    round_id
+        The round.
+    by
+        Admin or finance staff.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per invited expert: ``expert_id``, ``username``, ``display_name``, ``status``,
+        ``rated`` (indicators rated), ``indicators``, ``proposals``, ``updated_at``,
+        ``submitted_at``.
+
+    Notes
+    -----
+    Counts only: the ratings themselves are read with :func:`rating_table`.
+
+    Examples
+    --------
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.delphi_demo import seed_tiny_delphi
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s:
+    ...     tiny = seed_tiny_delphi(s)
+    >>> with Session(engine) as s:
+    ...     response_progress(s, round_id=tiny.round_id, by=tiny.staff)["status"].tolist()
+    ['invited', 'invited', 'invited']
+    >>> clear_engine_cache()
+    """
+    require_staff(session, by)
+    rnd = round_row(session, round_id)
+    rows = session.exec(select(DelphiResponseRow, UserRow).join(
+        UserRow, UserRow.id == DelphiResponseRow.expert_id).where(
+        DelphiResponseRow.round_id == rnd.id).order_by(UserRow.username)).all()
+    rated: dict[int, int] = {}
+    for r in session.exec(select(DelphiRatingRow).where(DelphiRatingRow.round_id == rnd.id)):
+        rated[int(r.expert_id)] = rated.get(int(r.expert_id), 0) + (r.rating is not None)
+    proposed: dict[int, int] = {}
+    for p in session.exec(select(DelphiProposalRow).where(DelphiProposalRow.round_id == rnd.id)):
+        proposed[int(p.expert_id)] = proposed.get(int(p.expert_id), 0) + 1
+    return pd.DataFrame(
+        [{"expert_id": int(u.id), "username": u.username, "display_name": u.display_name,
+          "status": resp.status, "rated": rated.get(int(u.id), 0),
+          "indicators": len(rnd.indicators), "proposals": proposed.get(int(u.id), 0),
+          "updated_at": as_utc(resp.updated_at), "submitted_at": as_utc(resp.submitted_at)}
+         for resp, u in rows],
+        columns=["expert_id", "username", "display_name", "status", "rated", "indicators",
+                 "proposals", "updated_at", "submitted_at"])
 
 
 def rating_table(session: Session, *, round_id: int, by: Viewer) -> pd.DataFrame:

@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-import pandas as pd
 from sqlmodel import Session, select, update
 
 from indicators.errors import ConflictError, InputError
@@ -41,8 +40,6 @@ from review.delphi_access import (
 )
 from review.delphi_authority import authority_table
 from review.delphi_tables import (
-    DelphiProposalRow,
-    DelphiRatingRow,
     DelphiResponseRow,
     DelphiRoundPublic,
     DelphiRoundRow,
@@ -52,7 +49,7 @@ from review.delphi_tables import (
     round_public,
     study_public,
 )
-from review.tables import UserRow, as_utc, utc_now
+from review.tables import UserRow, utc_now
 
 __all__ = [
     "close_round",
@@ -62,7 +59,6 @@ __all__ = [
     "invite_experts",
     "list_rounds",
     "list_studies",
-    "response_progress",
 ]
 
 
@@ -413,62 +409,6 @@ def invite_experts(session: Session, *, round_id: int, user_ids: Iterable[int],
               action="invite", new={"experts": added})
         session.flush()
     return added
-
-
-def response_progress(session: Session, *, round_id: int, by: Viewer) -> pd.DataFrame:
-    """Who was invited, who answered and how far: the staff's view of a round.
-
-    Parameters
-    ----------
-    session
-        An open session.
-    round_id
-        The round.
-    by
-        Admin or finance staff.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per invited expert: ``expert_id``, ``username``, ``display_name``, ``status``,
-        ``rated`` (indicators rated), ``indicators``, ``proposals``, ``updated_at``,
-        ``submitted_at``.
-
-    Notes
-    -----
-    Counts only: the ratings themselves are read with :func:`rating_table`.
-
-    Examples
-    --------
-    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
-    >>> from review.delphi_demo import seed_tiny_delphi
-    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
-    >>> with Session(engine) as s:
-    ...     tiny = seed_tiny_delphi(s)
-    >>> with Session(engine) as s:
-    ...     response_progress(s, round_id=tiny.round_id, by=tiny.staff)["status"].tolist()
-    ['invited', 'invited', 'invited']
-    >>> clear_engine_cache()
-    """
-    require_staff(session, by)
-    rnd = round_row(session, round_id)
-    rows = session.exec(select(DelphiResponseRow, UserRow).join(
-        UserRow, UserRow.id == DelphiResponseRow.expert_id).where(
-        DelphiResponseRow.round_id == rnd.id).order_by(UserRow.username)).all()
-    rated: dict[int, int] = {}
-    for r in session.exec(select(DelphiRatingRow).where(DelphiRatingRow.round_id == rnd.id)):
-        rated[int(r.expert_id)] = rated.get(int(r.expert_id), 0) + (r.rating is not None)
-    proposed: dict[int, int] = {}
-    for p in session.exec(select(DelphiProposalRow).where(DelphiProposalRow.round_id == rnd.id)):
-        proposed[int(p.expert_id)] = proposed.get(int(p.expert_id), 0) + 1
-    return pd.DataFrame(
-        [{"expert_id": int(u.id), "username": u.username, "display_name": u.display_name,
-          "status": resp.status, "rated": rated.get(int(u.id), 0),
-          "indicators": len(rnd.indicators), "proposals": proposed.get(int(u.id), 0),
-          "updated_at": as_utc(resp.updated_at), "submitted_at": as_utc(resp.submitted_at)}
-         for resp, u in rows],
-        columns=["expert_id", "username", "display_name", "status", "rated", "indicators",
-                 "proposals", "updated_at", "submitted_at"])
 
 
 def _snapshot_results(session: Session, rnd: DelphiRoundRow, result: DelphiRound) -> dict[str,

@@ -50,7 +50,6 @@ from scoring.weights import combine_weights, critic_weights, entropy_weights
 __all__ = ["render_manage"]
 
 _SURVEY = "ahp_survey.manage.survey"
-_OVERRIDES = "ahp_survey.overrides"
 
 
 def _write(ctx: PageContext, action: Any, message: str) -> Any:
@@ -277,7 +276,7 @@ def _combine(ctx: PageContext, result: SurveyResult) -> None:
         ctx.t(f"ahp_survey.combine.{kind}"): objective.reindex(node.codes).round(4).to_numpy(),
         ctx.t("ahp_survey.combine.combined"): combined.reindex(node.codes).round(4).to_numpy()}),
         hide_index=True, key="ahp_survey.combine.table")
-    overrides = st.session_state.setdefault(_OVERRIDES, {})
+    overrides = st.session_state.setdefault(f"ahp_survey.overrides.{result.survey_id}", {})
     words = (f"{node.name or '一级'}：AHP×{ctx.t(f'ahp_survey.combine.{kind}')}，"
              f"{ctx.t(f'ahp_survey.combine.{how}')}"
              + (f"，α={alpha:g}" if how == "linear" else ""))
@@ -375,7 +374,7 @@ def render_manage(ctx: PageContext) -> None:
             return
         with group_tab:
             settings = _settings(ctx, survey, progress)
-        overrides = st.session_state.setdefault(_OVERRIDES, {})
+        overrides = st.session_state.setdefault(f"ahp_survey.overrides.{survey.survey_id}", {})
         with reading(ctx) as session:
             plain = survey_result(session, survey_id=survey.survey_id, by=ctx.viewer, **settings)
             result = survey_result(session, survey_id=survey.survey_id, by=ctx.viewer,

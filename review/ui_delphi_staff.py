@@ -30,6 +30,7 @@ from review.delphi_io import write_feedback, write_paper_tables
 from review.delphi_results import (
     paper_tables_for,
     propose_draft,
+    response_progress,
     round_statistics_for,
     screen_round,
 )
@@ -41,7 +42,6 @@ from review.delphi_store import (
     invite_experts,
     list_rounds,
     list_studies,
-    response_progress,
 )
 from review.delphi_tables import DelphiRoundPublic, DelphiRoundStatus, DelphiStudyPublic
 from review.ui_shell import format_time, reading, show_error, writing

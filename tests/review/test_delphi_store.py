@@ -47,6 +47,7 @@ from review.delphi_results import (
     paper_tables_for,
     propose_draft,
     rating_table,
+    response_progress,
     round_statistics_for,
     screen_round,
 )
@@ -59,7 +60,6 @@ from review.delphi_store import (
     invite_experts,
     list_rounds,
     list_studies,
-    response_progress,
 )
 from tests.review.databases import BACKENDS, review_database
 

@@ -22,7 +22,8 @@ from indicators.i18n import catalogue
 from indicators.store import get_library
 from review.delphi_answers import questionnaire
 from review.delphi_demo import TINY_ANSWERS, seed_tiny_delphi
-from review.delphi_store import get_round, list_rounds, list_studies, response_progress
+from review.delphi_results import response_progress
+from review.delphi_store import get_round, list_rounds, list_studies
 from review.ui_delphi import EXPERT_ROLES, SECTION, pages, rating_key
 from tests.review.databases import review_database
 
