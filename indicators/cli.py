@@ -3,7 +3,8 @@
 ``register(group)`` adds two groups to the front door's click group: ``library`` (list, show,
 diff, validate, import, export, draft, publish, retire, delete) and ``db`` (upgrade, current).
 Each top-level command is added by its own ``_register_<name>`` function, so further commands
-of this package (``jixiao demo``) are added beside them without touching them.
+of this package are added beside them without touching them. (``jixiao demo`` needs the review
+floor, so it lives in :mod:`review.cli_demo`.)
 
 Commands find the database through :class:`CliState` in ``ctx.obj``: the front door puts one
 there with the ``--database-url`` it was given; without a front door (tests, another group)
