@@ -66,7 +66,7 @@ def pages() -> list[PageSpec]:
                  render=_render_sheet, roles=RATER_PAGE_ROLES, icon=":material/edit_note:"),
         PageSpec(key=DASHBOARD_PAGE, section="review.section.manage",
                  title="review.page.dashboard", render=_render_dashboard, roles=STAFF_ROLES,
-                 icon=":material/monitoring:", default=True),
+                 icon=":material/monitoring:"),
         PageSpec(key="review-rounds", section="review.section.manage",
                  title="review.page.rounds", render=_render_rounds, roles=STAFF_ROLES,
                  icon=":material/folder_open:"),
