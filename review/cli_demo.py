@@ -12,6 +12,7 @@ import click
 
 from indicators.cli import CliState, JixiaoCliError, text_table
 from indicators.errors import ConflictError, JixiaoError
+from review.building_demo import DEMO_STUDY_TITLE
 from review.demo import DEMO_ACCOUNTS, DEMO_ROUND_TITLE
 from review.demo_all import non_demo_accounts, seed_demo
 
@@ -31,6 +32,10 @@ def _refuse_beside_real_accounts(names: list[str]) -> None:
         "are published, so add --force only if you mean it")
 
 
+def _state(created: int) -> str:
+    return "新建 created" if created else "已有，未改动 already there, unchanged"
+
+
 def _print_seeded(url: str, added: dict[str, int]) -> None:
     echo = click.echo
     echo(f"示范数据 demo data: {url}")
@@ -42,8 +47,9 @@ def _print_seeded(url: str, added: dict[str, int]) -> None:
     else:
         echo("  项目 projects: 已有项目，未添加 / projects already stored, none added")
     echo(f"  账户 accounts: 新增 {added['accounts']} 个 / {added['accounts']} added")
-    state = ("新建 created" if added["rounds"] else "已有，未改动 already there, unchanged")
-    echo(f"  评审轮次 review round: {DEMO_ROUND_TITLE}（{state}）")
+    echo(f"  评审轮次 review round: {DEMO_ROUND_TITLE}（{_state(added['rounds'])}）")
+    echo(f"  德尔菲咨询与层次分析问卷 Delphi study and AHP survey: {DEMO_STUDY_TITLE}"
+         f"（{_state(added['studies'])}）")
     echo("")
     echo("示范账户（密码公开，仅供演示）/ demo accounts (published passwords, for the demo only):")
     rows = [[a.username, a.password, f"{a.role.label('zh')} {a.role.value}", a.display_name]
@@ -62,8 +68,8 @@ def _register_demo(group: click.Group) -> None:
         """Seed the demo county, its libraries and a review round (示范数据).
 
         Does what the app does on a demo start: the shipped libraries, the demo county's
-        projects (only when no project is stored), ten demo accounts and a half-scored review
-        round. Running it again adds nothing.
+        projects (only when no project is stored), ten demo accounts, a half-scored review
+        round, and a Delphi study with its AHP survey. Running it again adds nothing.
         """
         state = ctx.ensure_object(CliState)
         try:

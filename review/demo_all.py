@@ -1,4 +1,4 @@
-"""The whole demo on one database: shipped libraries, the demo county's projects, the review round.
+"""The whole demo on one database: libraries, the county's projects, review round, Delphi study.
 
 Both front doors seed the demo through :func:`seed_demo` — the Streamlit app on a demo start,
 ``jixiao demo`` on request — so the two can never drift apart. Every step looks before it
@@ -19,6 +19,7 @@ from indicators.errors import PermissionDeniedError
 from indicators.frontdoor import Role
 from indicators.store import seed_builtin_libraries
 from indicators.target_store import list_projects, save_target_tables
+from review.building_demo import seed_demo_building
 from review.demo import DEMO_ACCOUNTS, seed_demo_review
 from review.store import admin_exists
 from review.tables import UserRow
@@ -93,8 +94,10 @@ def seed_demo(engine: Engine) -> dict[str, int]:
     dict of str to int
         What this call added: ``libraries`` (shipped framework versions), ``projects`` (the
         demo county's target tables, stored only when no project is stored at all),
-        ``accounts`` (of :data:`review.demo.DEMO_ACCOUNTS`) and ``rounds`` (the demo review
-        round of :func:`review.demo.seed_demo_review`, 0 or 1).
+        ``accounts`` (of :data:`review.demo.DEMO_ACCOUNTS`), ``rounds`` (the demo review
+        round of :func:`review.demo.seed_demo_review`, 0 or 1) and ``studies`` (the demo
+        Delphi study with its AHP survey of :func:`review.building_demo.seed_demo_building`,
+        0 or 1).
 
     Raises
     ------
@@ -104,21 +107,22 @@ def seed_demo(engine: Engine) -> dict[str, int]:
 
     Notes
     -----
-    Four steps, each in its own transaction and each a no-op when its work is already done:
+    Five steps, each in its own transaction and each a no-op when its work is already done:
     the schema (:func:`indicators.database.ensure_schema`), the shipped libraries
-    (:func:`indicators.store.seed_builtin_libraries`), the accounts and the review round, and
-    the demo county's target tables. The review comes before the projects so that a database
-    that refuses the demo accounts is not left holding the demo county's projects.
+    (:func:`indicators.store.seed_builtin_libraries`), the accounts and the review round, the
+    Delphi study and AHP survey (which need the accounts), and the demo county's target
+    tables. The accounts come before the projects so that a database that refuses the demo
+    accounts is not left holding the demo county's projects.
 
     Examples
     --------
     >>> from indicators.database import clear_engine_cache, get_engine
     >>> engine = get_engine("sqlite://")
     >>> first = seed_demo(engine)
-    >>> first["accounts"], first["rounds"], first["projects"] > 0
-    (10, 1, True)
+    >>> first["accounts"], first["rounds"], first["studies"], first["projects"] > 0
+    (10, 1, 1, True)
     >>> sorted(seed_demo(engine).values())
-    [0, 0, 0, 0]
+    [0, 0, 0, 0, 0]
     >>> clear_engine_cache()
     """
     ensure_schema(engine)
@@ -130,9 +134,11 @@ def seed_demo(engine: Engine) -> dict[str, int]:
         review = seed_demo_review(session)
         session.commit()
         accounts = _demo_accounts_stored(session) - accounts_before
+    with Session(engine) as session:
+        building = seed_demo_building(session)
     projects = 0
     with Session(engine) as session:
         if not list_projects(session):
             projects = save_target_tables(session, tables=demo_target_tables())
     return {"libraries": libraries, "projects": projects, "accounts": accounts,
-            "rounds": int(review.created)}
+            "rounds": int(review.created), "studies": int(building.created)}

@@ -15,6 +15,7 @@ from indicators.cli import CliState
 from indicators.database import clear_engine_cache
 from indicators.demo import load_demo_county
 from indicators.target_store import list_projects
+from review.building_demo import DEMO_STUDY_TITLE
 from review.cli_demo import register
 from review.demo import DEMO_ACCOUNTS, DEMO_ROUND_TITLE
 from review.demo_all import non_demo_accounts
@@ -49,7 +50,8 @@ def test_demo_beside_a_trainee_needs_force_then_seeds_once(run, state) -> None:
     projects = len(load_demo_county().projects)
     assert f"{projects} demo county projects" in seeded.output
     assert f"{len(DEMO_ACCOUNTS)} added" in seeded.output
-    assert DEMO_ROUND_TITLE in seeded.output and "created" in seeded.output
+    assert f"{DEMO_ROUND_TITLE}（新建 created）" in seeded.output
+    assert f"{DEMO_STUDY_TITLE}（新建 created）" in seeded.output
     for account in DEMO_ACCOUNTS:
         line = next(ln for ln in seeded.output.splitlines()
                     if ln.split()[:1] == [account.username])
