@@ -146,6 +146,9 @@ class ReportingGroup(click.Group):
             return super().invoke(ctx)
         except JixiaoError as exc:
             raise JixiaoCliError(exc) from exc
+        except BrokenPipeError:
+            # The reader went away (`jixiao … | head`): click's main ends quietly on that.
+            raise
         except OSError as exc:
             raise _SystemCliError("文件错误", "file error", str(exc)) from exc
         except Exception as exc:

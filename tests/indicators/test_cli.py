@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +14,7 @@ from click.testing import CliRunner, Result
 from sqlmodel import Session
 
 from indicators import store
-from indicators.cli import CliState, register
+from indicators.cli import CliState, ReportingGroup, register
 from indicators.database import clear_engine_cache, get_engine, head_revisions
 from indicators.frameworks import builtin_frameworks, load_builtin
 from indicators.model import Status
@@ -252,3 +253,15 @@ def test_state_opens_the_engine_lazily(db_url: str) -> None:
     assert state.engine is get_engine(db_url)
     with get_engine(db_url).connect() as conn:
         assert "ind_library_version" in sa.inspect(conn).get_table_names()
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
+    # `jixiao library list | head` closes the pipe early; that is no file error to report.
+    group = ReportingGroup("probe")
+
+    @group.command("talk")
+    def talk() -> None:
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    result = CliRunner().invoke(group, ["talk"])
+    assert result.exit_code == 1 and "file error" not in result.output
