@@ -193,7 +193,8 @@ def choose_data(ctx: PageContext, prefix: str) -> ShareData | None:
     >>> callable(choose_data)
     True
     """
-    sources = ["stored", *(["demo"] if ctx.demo_mode else []), "upload"]
+    # In demo mode the demo county comes first: a fresh demo has no stored run yet.
+    sources = ["demo", "stored", "upload"] if ctx.demo_mode else ["stored", "upload"]
     source = st.radio(ctx.t("calibrate.source"), sources, horizontal=True,
                       key=f"{prefix}.source", format_func=lambda s: ctx.t(f"calibrate.source.{s}"))
     if source == "demo":
