@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import linalg, sparse, stats
 from scipy.sparse import csgraph
 
 from indicators.errors import InputError
 from review.ratings import AgreementResult, as_ratings
 
-__all__ = ["ICC_FORMS", "icc", "icc_table"]
+__all__ = ["ICC_FORMS", "icc", "icc_forms", "icc_table"]
 
 #: The six forms, in Shrout & Fleiss (1979) order.
 ICC_FORMS = ("ICC(1,1)", "ICC(2,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)")
@@ -68,7 +68,8 @@ def _anova(values: np.ndarray) -> _Anova:
     """Henderson method III sums of squares for the additive items + raters model.
 
     Items are absorbed first; the rater effects then solve the k × k reduced normal equations
-    by a pseudo-inverse of known rank, so a disconnected design lowers the rank, never fails.
+    (in closed form on a complete table), whose rank is known from the design, so a
+    disconnected design lowers the rank, never fails.
     """
     if np.isinf(values).any():
         i, j = map(int, np.argwhere(np.isinf(values))[0])
@@ -102,19 +103,26 @@ def _anova(values: np.ndarray) -> _Anova:
     ss_about_raters = sum_sq - float(rater_totals @ (rater_totals / per_rater))
 
     if complete:
-        # Every item rated by all k raters: the reduced matrix is n(I - J/k) in closed form.
-        reduced = n * (np.eye(k) - 1.0 / k)
+        # Every item rated by all k raters: the reduced matrix is n(I - J/k), the totals sum
+        # to zero, so the rater effects are the column totals over n.
+        rank = k - 1
+        rater_effect = rater_totals / n
         adjusted_totals = rater_totals
     else:
         reduced = np.diag(per_rater) - (w / per_item[:, None]).T @ w
         adjusted_totals = rater_totals - w.T @ item_mean
-    # The rank is known exactly from the design: k minus the number of groups of raters
-    # linked by co-rated items. Guessing it from tiny eigenvalues would shift the df.
-    n_groups = csgraph.connected_components(sparse.csr_matrix(reduced < 0), directed=False)[0]
-    rank = k - n_groups
-    eigval, eigvec = np.linalg.eigh(reduced)
-    keep = np.argsort(eigval)[n_groups:]
-    rater_effect = eigvec[:, keep] @ ((eigvec[:, keep].T @ adjusted_totals) / eigval[keep])
+        # The rank is known exactly from the design: k minus the number of groups of raters
+        # linked by co-rated items. Guessing it from tiny eigenvalues would shift the df.
+        n_groups, group = csgraph.connected_components(sparse.csr_matrix(reduced < 0),
+                                                       directed=False)
+        rank = k - n_groups
+        # The reduced matrix is singular along each group's ones vector, and the adjusted
+        # totals sum to zero within each group; adding that projector makes it positive
+        # definite with the same solution on those totals as the pseudo-inverse, so one
+        # Cholesky solve replaces an eigen-decomposition.
+        member = (group[:, None] == np.arange(n_groups)[None, :]).astype(float)
+        lift = member @ member.T * float(np.mean(per_rater))
+        rater_effect = linalg.solve(reduced + lift, adjusted_totals, assume_a="pos")
     sse = ss_within - float(rater_effect @ adjusted_totals)
     if sse < 1e-6 * sum_sq:
         # Near-perfect agreement: the difference above lost digits, so sum the residuals.
@@ -347,6 +355,46 @@ def icc(ratings: Any, form: str = "ICC(2,1)", confidence: float = 0.95) -> Agree
     return _all_forms(as_ratings(ratings), confidence)[name]
 
 
+def icc_forms(ratings: Any, confidence: float = 0.95) -> dict[str, AgreementResult]:
+    """All six ICC forms from one variance-component fit, as results keyed by form.
+
+    Parameters
+    ----------
+    ratings
+        Items × raters table (array-like or DataFrame), NaN for a missing rating.
+    confidence
+        Level of the two-sided confidence intervals.
+
+    Returns
+    -------
+    dict
+        ``{"ICC(1,1)": AgreementResult, ..., "ICC(3,k)": AgreementResult}`` in
+        :data:`ICC_FORMS` order, each as :func:`icc` returns it.
+
+    Raises
+    ------
+    InputError
+        As :func:`icc`.
+
+    Notes
+    -----
+    The six forms share one set of mean squares (Shrout & Fleiss 1979, Psychological
+    Bulletin 86(2), 420-428; Henderson's method III on incomplete tables, Searle, Casella &
+    McCulloch 1992, ch. 5), so fitting once and reading six times is what a report of all
+    forms should do rather than calling :func:`icc` six times.
+
+    Examples
+    --------
+    >>> table = [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8],
+    ...          [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]]
+    >>> forms = icc_forms(table)
+    >>> list(forms) == list(ICC_FORMS), round(forms["ICC(3,k)"].value, 2)
+    (True, 0.91)
+    """
+    forms = _all_forms(as_ratings(ratings), confidence)
+    return {name: forms[name] for name in ICC_FORMS}
+
+
 def icc_table(ratings: Any, confidence: float = 0.95) -> pd.DataFrame:
     """All six ICC forms side by side, indexed by form.
 
@@ -375,7 +423,7 @@ def icc_table(ratings: Any, confidence: float = 0.95) -> pd.DataFrame:
     >>> icc_table(table)["value"].round(2).tolist()
     [0.17, 0.29, 0.71, 0.44, 0.62, 0.91]
     """
-    forms = _all_forms(as_ratings(ratings), confidence)
+    forms = icc_forms(ratings, confidence)
     rows = [{
         "form": name, "value": r.value, "ci_low": r.ci_low, "ci_high": r.ci_high,
         "confidence": r.confidence, "F": r.statistic, "df1": r.df[0], "df2": r.df[1],

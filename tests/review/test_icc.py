@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indicators.errors import InputError
-from review.icc import ICC_FORMS, icc, icc_table
+from review.icc import ICC_FORMS, icc, icc_forms, icc_table
 
 # Shrout & Fleiss (1979), Psychological Bulletin 86(2), 420-428, Table 2: 6 targets × 4 judges.
 SHROUT_FLEISS = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8],
@@ -247,3 +247,18 @@ class TestInvalidInput:
     def test_unusable_tables(self, bad):
         with pytest.raises(InputError):
             icc(bad)
+
+
+def test_icc_forms_gives_every_form_from_one_fit_equal_to_icc():
+    rng = np.random.default_rng(4)
+    x = rng.normal(0, 1, (30, 1)) + rng.normal(0, 1, (30, 6))
+    x[rng.random(x.shape) < 0.4] = np.nan
+    forms = icc_forms(pd.DataFrame(x), confidence=0.9)
+    assert list(forms) == list(ICC_FORMS)
+    for name, result in forms.items():
+        one = icc(x, name, confidence=0.9)
+        # The DataFrame's memory layout may change the last bit of a BLAS sum, nothing more.
+        assert [result.value, result.ci_low, result.ci_high, result.p_value] == pytest.approx(
+            [one.value, one.ci_low, one.ci_high, one.p_value], rel=1e-12)
+    assert icc_table(x, 0.9)["value"].tolist() == pytest.approx(
+        [r.value for r in forms.values()], rel=1e-12)
