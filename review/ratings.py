@@ -163,7 +163,10 @@ def as_ratings(
             raise InputError("评分表必须是二维的（行：对象，列：评分人）",
                              "ratings must be a 2-D items × raters table", field="ratings")
     if numeric:
-        if frame is not None:
+        if frame is not None and all(dtype.kind in "fiub" for dtype in frame.dtypes):
+            # Numeric columns need no parsing: one conversion instead of one per column.
+            values = frame.to_numpy(dtype=float, na_value=np.nan)
+        elif frame is not None:
             values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
             bad = frame.notna().to_numpy() & np.isnan(values)
             if bad.any():
