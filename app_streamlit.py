@@ -100,8 +100,8 @@ def prepare_database(engine: Engine, *, demo: bool) -> None:
     engine
         The database.
     demo
-        Seed the shipped libraries, the demo county's target tables (when no project is
-        stored) and the demo review round.
+        Seed the demo (:func:`review.demo_all.seed_demo`): shipped libraries, accounts and
+        the half-scored review round, the Delphi study and AHP survey, the county's projects.
 
     Returns
     -------
@@ -121,20 +121,11 @@ def prepare_database(engine: Engine, *, demo: bool) -> None:
     ensure_schema(engine)
     if not demo:
         return
-    # Imported here: the demo generator and its data are only needed on a demo start.
-    from indicators.demo import demo_target_tables
-    from indicators.store import seed_builtin_libraries
-    from indicators.target_store import list_projects, save_target_tables
-    from review.demo import seed_demo_review
+    # Imported here: the demo generator and its data are only needed on a demo start. The same
+    # function serves `jixiao demo`, so both front doors seed the same county.
+    from review.demo_all import seed_demo
 
-    with Session(engine) as session:
-        seed_builtin_libraries(session)
-    with Session(engine) as session:
-        if not list_projects(session):
-            save_target_tables(session, tables=demo_target_tables())
-    with Session(engine) as session:
-        seed_demo_review(session)
-        session.commit()
+    seed_demo(engine)
 
 
 def _page_module(name: str) -> ModuleType | None:
