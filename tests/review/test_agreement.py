@@ -1,13 +1,10 @@
-"""Kendall's W, the agreement report and its verbal bands, and the module's re-exports."""
+"""The agreement report and its verbal bands, and the module's re-exports."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from scipy import stats
 
 import review.icc
 import review.kappa
@@ -22,109 +19,10 @@ from review.agreement import (
     interpret,
     kendall_w,
 )
-
-# NAG Library routine g08daf, example program (data and results in the NAG manual):
-# 3 comparisons (raters) of 10 objects with tied scores; W = 0.828, significance 0.008.
-# Rows here are objects, columns the comparisons.
-NAG_G08DAF = np.array([
-    [1.0, 4.5, 2.0, 4.5, 3.0, 7.5, 6.0, 9.0, 7.5, 10.0],
-    [2.5, 1.0, 2.5, 4.5, 4.5, 8.0, 9.0, 6.5, 10.0, 6.5],
-    [2.0, 1.0, 4.5, 4.5, 4.5, 4.5, 8.0, 8.0, 8.0, 10.0],
-]).T
-
-# R irr::kendall on three raters' ranks of six subjects (no ties), as printed in
-# D. Wollschläger's RExRepos (interRaterICC): W = 0.568, Chisq(5) = 8.52, p-value = 0.13.
-IRR_RANKS = np.array([[1, 6, 3, 2, 5, 4], [1, 5, 6, 2, 4, 3], [2, 3, 6, 5, 4, 1]]).T
+from review.concordance import kendall_w as concordance_kendall_w
 
 SHROUT_FLEISS = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8],
                           [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]], dtype=float)
-
-
-class TestKendallW:
-    def test_nag_g08daf_example_with_ties(self):
-        r = kendall_w(NAG_G08DAF)
-        assert round(r.value, 3) == 0.828
-        assert round(r.p_value, 3) == 0.008
-        assert (r.n_items, r.n_raters, r.df) == (10, 3, 9)
-        assert r.statistic == pytest.approx(3 * 9 * r.value)
-
-    def test_irr_example_without_ties(self):
-        r = kendall_w(IRR_RANKS)
-        assert round(r.value, 3) == 0.568
-        assert round(r.statistic, 2) == 8.52 and r.statistic_name == "chi2"
-        assert round(r.p_value, 2) == 0.13
-        assert r.details["tie_sum"] == 0
-
-    def test_tie_correction_raises_w(self):
-        assert kendall_w(NAG_G08DAF, ties=False).value < kendall_w(NAG_G08DAF).value
-        assert kendall_w(IRR_RANKS, ties=False).value == kendall_w(IRR_RANKS).value
-
-    def test_scores_are_ranked_within_each_rater(self):
-        # Any increasing transformation of a rater's scores leaves W unchanged.
-        scores = NAG_G08DAF * np.array([1.0, 10.0, 0.5]) + np.array([0.0, 3.0, 100.0])
-        assert kendall_w(scores).value == pytest.approx(kendall_w(NAG_G08DAF).value)
-
-    def test_perfect_concordance(self):
-        ranks = np.tile(np.arange(1.0, 8.0)[:, None], (1, 4))
-        r = kendall_w(ranks)
-        assert r.value == pytest.approx(1.0)
-
-    def test_missing_ratings_drop_items_by_default(self):
-        x = NAG_G08DAF.copy()
-        x[0, 1] = np.nan
-        r = kendall_w(x)
-        assert (r.n_items, r.n_raters) == (9, 3)
-        assert r.value == pytest.approx(kendall_w(NAG_G08DAF[1:]).value)
-        assert "1 items with a missing rating dropped" in r.method
-
-    def test_missing_ratings_drop_raters_on_request(self):
-        x = np.column_stack([NAG_G08DAF, NAG_G08DAF[:, 0]])
-        x[4, 3] = np.nan
-        r = kendall_w(x, missing="drop_raters")
-        assert (r.n_items, r.n_raters) == (10, 3)
-        assert r.value == pytest.approx(kendall_w(NAG_G08DAF).value)
-
-    def test_missing_ratings_raise_on_request(self):
-        x = NAG_G08DAF.copy()
-        x[2, 0] = np.nan
-        with pytest.raises(InputError) as err:
-            kendall_w(x, missing="raise")
-        assert err.value.location.row == 3
-
-    def test_rater_without_any_rating_is_ignored(self):
-        x = np.column_stack([NAG_G08DAF, np.full(10, np.nan)])
-        assert kendall_w(x).n_raters == 3
-
-    @pytest.mark.parametrize("bad", [{"missing": "impute"}])
-    def test_unknown_missing_rule(self, bad):
-        with pytest.raises(InputError):
-            kendall_w(NAG_G08DAF, **bad)
-
-    def test_too_few_items_after_dropping(self):
-        x = NAG_G08DAF.copy()
-        x[1:, 0] = np.nan
-        with pytest.raises(InputError):
-            kendall_w(x)
-
-    def test_every_rater_ties_everything(self):
-        with pytest.raises(InputError):
-            kendall_w(np.ones((5, 3)))
-
-
-@settings(max_examples=30, deadline=None)
-@given(n=st.integers(3, 10), m=st.integers(2, 6), levels=st.integers(2, 6),
-       seed=st.integers(0, 2**32 - 1))
-def test_chi_square_equals_scipy_friedman_statistic(n, m, levels, seed):
-    # The tie-corrected Friedman statistic (scipy, Conover 1999) is m(n - 1)W, raters as blocks.
-    rng = np.random.default_rng(seed)
-    x = rng.integers(0, levels, size=(n, m)).astype(float)
-    ranks = stats.rankdata(x, axis=0)
-    if np.all(ranks == ranks[0]):
-        return  # every rater tied all items: both are undefined
-    ours = kendall_w(x)
-    friedman = stats.friedmanchisquare(*x)
-    assert ours.statistic == pytest.approx(friedman.statistic, rel=1e-9)
-    assert ours.p_value == pytest.approx(friedman.pvalue, rel=1e-9)
 
 
 class TestBands:
@@ -205,14 +103,53 @@ class TestReport:
         assert report.loc["ICC(2,1)", "value"] > 0.5
 
     def test_a_coefficient_that_fails_is_noted_not_fatal(self):
-        # Every report scored by a different pair of raters: Kendall's W has no complete item.
+        # Two panels that never share a report: no common ranking links them, so Kendall's W
+        # is undefined even for incomplete rankings, while the ICCs use every rating.
         x = np.full((6, 4), np.nan)
         for i in range(6):
-            x[i, [i % 4, (i + 1) % 4]] = [i, i + 0.5]
+            x[i, [2 * (i // 3), 2 * (i // 3) + 1]] = [i, i + 0.5 * (i % 2)]
         report = agreement_report(x, scale="interval", bootstrap=0).set_index("coefficient")
         assert np.isnan(report.loc["Kendall's W", "value"])
         assert report.loc["Kendall's W", "note_en"].startswith("after missing ratings")
         assert np.isfinite(report.loc["ICC(1,1)", "value"])
+
+    def test_incomplete_panel_reports_w_from_incomplete_rankings(self):
+        # Every report scored by a different pair of raters: before, W had no complete item;
+        # now each rater ranks the reports they scored (Durbin 1951 generalised).
+        x = np.full((6, 4), np.nan)
+        for i in range(6):
+            x[i, [i % 4, (i + 1) % 4]] = [i, i + 0.5]
+        report = agreement_report(x, scale="interval", bootstrap=0).set_index("coefficient")
+        row = report.loc["Kendall's W"]
+        assert np.isfinite(row["value"]) and row["df"] == 5
+        assert "incomplete rankings" in row["method"]
+        assert row["value"] == kendall_w(x).value
+        dropped = agreement_report(x, scale="interval", bootstrap=0,
+                                   kendall_missing="drop_items").set_index("coefficient")
+        assert np.isnan(dropped.loc["Kendall's W", "value"])
+        assert dropped.loc["Kendall's W", "note_en"].startswith("after missing ratings only 0")
+        with pytest.raises(InputError):
+            agreement_report(x, kendall_missing="impute")
+
+    def test_icc_rows_come_from_one_fit_and_equal_icc(self):
+        x = SHROUT_FLEISS.copy()
+        x[0, 1] = x[3, 2] = np.nan
+        report = agreement_report(pd.DataFrame(x, columns=list("ABCD")), bootstrap=0)
+        rows = report.set_index("coefficient")
+        for form in review.icc.ICC_FORMS:
+            one = review.icc.icc(x, form)
+            assert rows.loc[form, "value"] == one.value
+            assert (rows.loc[form, "ci_low"], rows.loc[form, "ci_high"]) == (one.ci_low,
+                                                                              one.ci_high)
+            assert rows.loc[form, "method"] == one.method
+
+    def test_icc_rows_keep_their_note_when_the_fit_fails(self):
+        # No report scored twice: no ICC form exists, and each of the six rows says why.
+        x = np.full((4, 3), np.nan)
+        x[[0, 1, 2, 3], [0, 1, 2, 0]] = [1, 2, 3, 4]
+        report = agreement_report(x, bootstrap=0).set_index("coefficient")
+        icc_rows = report.loc[list(review.icc.ICC_FORMS)]
+        assert icc_rows["value"].isna().all() and icc_rows["note_en"].notna().all()
 
     def test_custom_band_table(self):
         strict = BandTable(name="strict", source="a deployment's own rule",
@@ -241,5 +178,7 @@ def test_module_hands_on_every_coefficient():
     assert agreement.brennan_prediger is review.kappa.brennan_prediger
     assert agreement.percent_agreement is review.kappa.percent_agreement
     assert agreement.icc is review.icc.icc
+    assert agreement.icc_forms is review.icc.icc_forms
+    assert agreement.kendall_w is concordance_kendall_w
     assert agreement.krippendorff_alpha is review.krippendorff_alpha.krippendorff_alpha
     assert set(agreement.__all__) <= set(dir(agreement))
