@@ -4,7 +4,8 @@ A pure kernel over the round's long table of submitted scores (one row per repor
 rubric item). Each report's total per rater makes a reports × raters table; its panel score is
 the mean, the trimmed mean or the median of its raters' totals; the severity-adjusted score
 applies the same rule after removing each rater's effect (:func:`review.raters.severity`);
-agreement is :func:`review.agreement.agreement_report` on the totals and on each rubric item.
+agreement is :func:`review.agreement.agreement_report` on the totals and on each rubric item,
+with Kendall's W for incomplete rankings, since each report is scored by part of the panel.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ __all__ = ["PanelResult", "panel_result", "panel_scores", "score_table"]
 
 LONG_COLUMNS = ("report_id", "rater_id", "item_code", "score")
 
+# Reports go to a few raters each, so W must rank within raters over what each one scored.
+_KENDALL_MISSING = "incomplete"
+
 
 @dataclass(frozen=True)
 class PanelResult:
@@ -41,6 +45,8 @@ class PanelResult:
         Reports × raters table of each sheet's total (NaN where a rater did not score).
     agreement
         :func:`review.agreement.agreement_report` on ``totals``; empty if it could not run.
+        Kendall's W uses every rating of the incomplete panel (``kendall_missing`` in
+        ``constants``).
     item_agreement
         The same per rubric item, stacked with an ``item_code`` column (no bootstrap).
     raters
@@ -52,7 +58,8 @@ class PanelResult:
     notes
         Why a part is missing (too few reports, an unconnected design), in Chinese and English.
     constants
-        Trim count, bootstrap resamples, seed and the severity model's description.
+        Trim count, bootstrap resamples, seed, the severity model's description and the
+        missing-rating rule of Kendall's W.
     """
 
     method: PanelMethod
@@ -227,6 +234,9 @@ def panel_result(
     applies the panel rule to each rating minus its rater's effect; for the mean this is the
     model's adjusted report score. Parts that need at least two reports and two raters, or a
     connected design, are left empty with a note rather than failing the whole result.
+    Kendall's W is computed from incomplete rankings, each rater ranking only the reports they
+    scored (:func:`review.concordance.kendall_w`: Durbin 1951; Benard & van Elteren 1953;
+    Kendall & Gibbons 1990), so an assignment of a few raters per report still shows it.
 
     Examples
     --------
@@ -262,7 +272,8 @@ def panel_result(
         notes.append(f"宽严调整未计算：{exc.zh} / severity not computed: {exc.en}")
     raters.index.name = "rater_id"
     try:
-        agreement = agreement_report(totals, scale="interval", bootstrap=bootstrap, seed=seed)
+        agreement = agreement_report(totals, scale="interval", bootstrap=bootstrap, seed=seed,
+                                     kendall_missing=_KENDALL_MISSING)
     except InputError as exc:
         agreement = pd.DataFrame()
         notes.append(f"一致性未计算：{exc.zh} / agreement not computed: {exc.en}")
@@ -270,9 +281,9 @@ def panel_result(
     if item_agreement:
         # One report per rubric item: a loop over a handful of items, each call vectorised.
         for code, table in zip(items, stack, strict=True):
-            frame = pd.DataFrame(table, index=totals.index, columns=totals.columns)
             try:
-                part = agreement_report(frame, scale="interval", bootstrap=0, seed=seed)
+                part = agreement_report(table, scale="interval", bootstrap=0, seed=seed,
+                                        kendall_missing=_KENDALL_MISSING)
             except InputError:
                 continue
             per_item.append(part.assign(item_code=code))
@@ -287,4 +298,5 @@ def panel_result(
         item_agreement=pd.concat(per_item, ignore_index=True) if per_item else pd.DataFrame(),
         raters=raters, outliers=outliers, notes=tuple(notes),
         constants={"trim": int(trim), "bootstrap": int(bootstrap), "seed": int(seed),
-                   "severity_method": severity_method, "scale": "interval"})
+                   "severity_method": severity_method, "scale": "interval",
+                   "kendall_missing": _KENDALL_MISSING})

@@ -102,3 +102,21 @@ def test_agreement_on_totals_and_per_item_and_notes_when_too_little_data() -> No
     single = panel_result(_long(totals[:1]), ["I0", "I1"], bootstrap=0)
     assert single.reports["raw_score"].tolist() == [80.0]
     assert np.isnan(single.reports["adjusted_score"]).all() and len(single.notes) == 2
+
+
+def test_kendall_w_on_an_incomplete_panel_uses_incomplete_rankings():
+    # Each of 15 reports scored by 4 of 8 raters, as in the demo round: the complete-ranking
+    # W would have no report left, so the board's W ranks within raters (Durbin 1951).
+    rng = np.random.default_rng(21)
+    design = np.zeros((15, 8), dtype=bool)
+    for shift in range(4):
+        design[np.arange(15), (2 * np.arange(15) + shift) % 8] = True
+    quality = rng.uniform(60, 95, size=15)
+    totals = np.where(design, quality[:, None] + rng.normal(0, 3, (15, 8)), np.nan)
+    result = panel_result(_long(totals), ["I0", "I1"], bootstrap=0)
+    w = result.agreement.set_index("coefficient").loc["Kendall's W"]
+    assert np.isfinite(w["value"]) and w["df"] == 14 and w["n_ratings"] == 60
+    assert "incomplete rankings" in w["method"]
+    assert result.constants["kendall_missing"] == "incomplete"
+    per_item = result.item_agreement.set_index(["item_code", "coefficient"])
+    assert np.isfinite(per_item.loc[("I0", "Kendall's W"), "value"])
