@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from indicators.errors import ConflictError, NotFoundError, PermissionDeniedError
+from indicators.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from indicators.frontdoor import STAFF_ROLES, Role, Viewer
 from review.model import (
     RoundStatus,
@@ -36,6 +36,7 @@ __all__ = [
     "audit",
     "editable_round",
     "is_panel_member",
+    "rater_ids",
     "report_row",
     "require_admin",
     "require_staff",
@@ -490,11 +491,49 @@ def audit(
         old=None if old is None else dict(old), new=None if new is None else dict(new)))
 
 
+def rater_ids(session: Session, user_ids: Iterable[int]) -> list[int]:
+    """The distinct accounts of a list, in order, when every one is an active expert or deputy.
 
+    Parameters
+    ----------
+    session
+        An open session.
+    user_ids
+        Accounts to invite; repeats are dropped.
 
+    Returns
+    -------
+    list of int
 
+    Raises
+    ------
+    InputError
+        An account missing, disabled, or not in :data:`RATER_ROLES`.
 
+    Notes
+    -----
+    The one rule for who may be invited to a Delphi round or a group AHP survey.
 
+    Examples
+    --------
+    >>> from indicators.database import get_engine, upgrade, clear_engine_cache
+    >>> from review.demo import seed_tiny_round
+    >>> engine = get_engine("sqlite://"); _ = upgrade(engine)
+    >>> with Session(engine) as s, s.begin():
+    ...     tiny = seed_tiny_round(s)
+    >>> with Session(engine) as s:
+    ...     rater_ids(s, [tiny.raters[1].user_id, tiny.raters[1].user_id])
+    [3]
+    >>> clear_engine_cache()
+    """
+    wanted = list(dict.fromkeys(int(u) for u in user_ids))
+    for uid in wanted:
+        user = session.get(UserRow, uid)
+        if user is None or user.disabled or Role(user.role) not in RATER_ROLES:
+            raise InputError(f"账户 {uid} 不存在、已停用或不是专家/代表",
+                             f"account {uid} is missing, disabled, or not an expert or deputy",
+                             field="user_ids")
+    return wanted
 
 
 def usernames(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:

@@ -15,9 +15,9 @@ import pandas as pd
 from sqlmodel import Session, select, update
 
 from indicators.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
-from indicators.frontdoor import Role, Viewer
+from indicators.frontdoor import Viewer
 from indicators.store import get_library
-from review.access import RATER_ROLES, active_user, audit, require_staff
+from review.access import active_user, audit, rater_ids, require_staff
 from review.ahp_survey_tables import (
     AhpJudgmentRow,
     AhpMemberRow,
@@ -344,12 +344,7 @@ def invite_members(session: Session, *, survey_id: int, user_ids: Iterable[int],
         raise ConflictError("问卷已结束，不能再邀请专家", "the survey is closed; no more invitations",
                             field="survey_id")
     added = []
-    for uid in dict.fromkeys(int(u) for u in user_ids):
-        user = session.get(UserRow, uid)
-        if user is None or user.disabled or Role(user.role) not in RATER_ROLES:
-            raise InputError(f"账户 {uid} 不存在、已停用或不是专家/代表",
-                             f"account {uid} is missing, disabled, or not an expert or deputy",
-                             field="user_ids")
+    for uid in rater_ids(session, user_ids):
         if session.get(AhpMemberRow, (row.id, uid)) is None:
             session.add(AhpMemberRow(survey_id=int(row.id), user_id=uid))
             added.append(uid)

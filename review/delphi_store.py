@@ -22,10 +22,10 @@ from typing import Any
 from sqlmodel import Session, select, update
 
 from indicators.errors import ConflictError, InputError
-from indicators.frontdoor import Role, Viewer
+from indicators.frontdoor import Viewer
 from indicators.model import LibraryVersion
 from indicators.store import get_library
-from review.access import RATER_ROLES, active_user, audit, require_staff
+from review.access import active_user, audit, rater_ids, require_staff
 from review.delphi import DelphiRound
 from review.delphi_access import (
     as_date,
@@ -49,7 +49,7 @@ from review.delphi_tables import (
     round_public,
     study_public,
 )
-from review.tables import UserRow, utc_now
+from review.tables import utc_now
 
 __all__ = [
     "close_round",
@@ -394,12 +394,7 @@ def invite_experts(session: Session, *, round_id: int, user_ids: Iterable[int],
         raise ConflictError("本轮已结束，不能再邀请专家", "the round is closed; no more invitations",
                             field="round_id")
     added = []
-    for uid in dict.fromkeys(int(u) for u in user_ids):
-        user = session.get(UserRow, uid)
-        if user is None or user.disabled or Role(user.role) not in RATER_ROLES:
-            raise InputError(f"账户 {uid} 不存在、已停用或不是专家/代表",
-                             f"account {uid} is missing, disabled, or not an expert or deputy",
-                             field="user_ids")
+    for uid in rater_ids(session, user_ids):
         if session.get(DelphiResponseRow, (rnd.id, uid)) is None:
             session.add(DelphiResponseRow(round_id=int(rnd.id), expert_id=uid))
             added.append(uid)
