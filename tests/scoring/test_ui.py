@@ -8,7 +8,7 @@ same data (the pages only wire them) or are worked by hand, never from the pages
 from __future__ import annotations
 
 import re
-import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +18,7 @@ from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
 from indicators import store
-from indicators.database import clear_engine_cache, get_engine, upgrade
-from indicators.demo import demo_target_tables
+from indicators.database import get_engine
 from indicators.frontdoor import STAFF_ROLES
 from indicators.i18n import catalogue
 from indicators.model import Project, Target, TargetTable
@@ -29,6 +28,7 @@ from scoring.io import write_scoring_workbook
 from scoring.store import get_score_run, list_score_runs
 from scoring.ui import SECTION, pages
 from scoring.weight_sets import judgment_matrix
+from tests.scoring.pages import database_copy, frame, run_page, seed_database, texts
 
 ROOT = Path(__file__).resolve().parents[2]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -36,54 +36,17 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("scoring-ui") / "seed.sqlite3"
-    clear_engine_cache()
-    engine = get_engine(f"sqlite:///{path}")
-    upgrade(engine, packages=("indicators", "scoring"))
-    with Session(engine) as session:
-        store.seed_builtin_libraries(session)
-    with Session(engine) as session:
-        store.save_target_tables(session, tables=demo_target_tables())
-    clear_engine_cache()
-    return path
+    return seed_database(tmp_path_factory.mktemp("scoring-ui") / "seed.sqlite3")
 
 
 @pytest.fixture
-def url(seeded: Path, tmp_path: Path) -> str:
-    copy = tmp_path / "jixiao.sqlite3"
-    shutil.copy(seeded, copy)
-    yield f"sqlite:///{copy}"
-    clear_engine_cache()
-
-
-def _script(url: str, key: str, lang: str, role: str, demo: bool) -> None:
-    from indicators.database import get_engine
-    from indicators.frontdoor import PageContext, Role, Viewer
-    from scoring.ui import pages
-
-    viewer = Viewer(1, "wang", "王科长", Role(role))
-    ctx = PageContext(get_engine(url), viewer, lang=lang, demo_mode=demo)
-    next(page for page in pages() if page.key == key).render(ctx)
+def url(seeded: Path, tmp_path: Path) -> Iterator[str]:
+    yield from database_copy(seeded, tmp_path)
 
 
 def page(url: str, key: str = "scoring-projects", *, lang: str = "zh", role: str = "finance",
          demo: bool = False) -> AppTest:
-    return AppTest.from_function(_script, args=(url, key, lang, role, demo),
-                                 default_timeout=60).run()
-
-
-def texts(at: AppTest, kind: str) -> list[str]:
-    return [element.value for element in getattr(at, kind)]
-
-
-def frame(at: AppTest, *columns: str) -> pd.DataFrame:
-    """The first table shown that has all these columns (tables carry no key in AppTest)."""
-    for element in at.dataframe:
-        value = element.value
-        value = value.data if hasattr(value, "data") else value
-        if set(columns) <= set(value.columns):
-            return value
-    raise KeyError(columns)
+    return run_page(url, "scoring.ui", key, lang=lang, role=role, demo=demo)
 
 
 def small_tables() -> list[TargetTable]:

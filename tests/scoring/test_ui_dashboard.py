@@ -31,6 +31,7 @@ from scoring.lifecycle_decision_store import record_decisions
 from scoring.lifecycle_run_store import list_year_runs
 from scoring.ui_dashboard import TOTAL, pages, stage_coverage
 from scoring.ui_lifecycle import SECTION
+from tests.scoring.pages import frame, run_page
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,29 +64,9 @@ def url(tmp_path: Path) -> str:
     clear_engine_cache()
 
 
-def _script(url: str, lang: str, role: str, demo: bool) -> None:
-    from indicators.database import get_engine
-    from indicators.frontdoor import PageContext, Role, Viewer
-    from scoring.ui_dashboard import pages
-
-    ctx = PageContext(get_engine(url), Viewer(1, "wang", "王科长", Role(role)), lang=lang,
-                      demo_mode=demo)
-    pages()[0].render(ctx)
-
-
 def page(url: str, *, lang: str = "zh", role: str = "finance", demo: bool = True) -> AppTest:
-    return AppTest.from_function(_script, args=(url, lang, role, demo),
-                                 default_timeout=60).run()
-
-
-def frame(at: AppTest, *columns: str) -> pd.DataFrame:
-    """The first table shown that has all these columns (tables carry no key in AppTest)."""
-    for element in at.dataframe:
-        value = element.value
-        value = value.data if hasattr(value, "data") else value
-        if set(columns) <= set(value.columns):
-            return value
-    raise KeyError(columns)
+    return run_page(url, "scoring.ui_dashboard", "lifecycle-dashboard", lang=lang, role=role,
+                    demo=demo)
 
 
 def sheet(grids: dict, name: str) -> pd.DataFrame:

@@ -9,7 +9,7 @@ pandas, and every write is checked in the store afterwards.
 from __future__ import annotations
 
 import doctest
-import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +22,7 @@ import scoring.ui_lifecycle as ui_module
 import scoring.ui_lifecycle_plan as plan_module
 import scoring.ui_lifecycle_results as results_module
 import scoring.ui_lifecycle_tables as tables_module
-from indicators import store
-from indicators.database import clear_engine_cache, get_engine, upgrade
-from indicators.demo import demo_target_tables
+from indicators.database import get_engine
 from indicators.frameworks import load_builtin
 from indicators.frontdoor import STAFF_ROLES
 from indicators.i18n import catalogue
@@ -32,60 +30,24 @@ from indicators.resources import data_path
 from scoring.lifecycle_decision_store import current_decisions
 from scoring.lifecycle_store import current_table, list_imports
 from scoring.ui_lifecycle import SECTION, pages
+from tests.scoring.pages import database_copy, frame, run_page, seed_database, texts
 
 EXANTE_POINTS = [leaf.code for leaf in load_builtin("national-exante").leaves()]
 
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("lifecycle-ui") / "seed.sqlite3"
-    clear_engine_cache()
-    engine = get_engine(f"sqlite:///{path}")
-    upgrade(engine, packages=("indicators", "scoring"))
-    with Session(engine) as session:
-        store.seed_builtin_libraries(session)
-    with Session(engine) as session:
-        store.save_target_tables(session, tables=demo_target_tables())
-    clear_engine_cache()
-    return path
+    return seed_database(tmp_path_factory.mktemp("lifecycle-ui") / "seed.sqlite3")
 
 
 @pytest.fixture
-def url(seeded: Path, tmp_path: Path) -> str:
-    copy = tmp_path / "jixiao.sqlite3"
-    shutil.copy(seeded, copy)
-    yield f"sqlite:///{copy}"
-    clear_engine_cache()
-
-
-def _script(url: str, key: str, lang: str, role: str, demo: bool) -> None:
-    from indicators.database import get_engine
-    from indicators.frontdoor import PageContext, Role, Viewer
-    from scoring.ui_lifecycle import pages
-
-    ctx = PageContext(get_engine(url), Viewer(1, "wang", "王科长", Role(role)), lang=lang,
-                      demo_mode=demo)
-    next(page for page in pages() if page.key == key).render(ctx)
+def url(seeded: Path, tmp_path: Path) -> Iterator[str]:
+    yield from database_copy(seeded, tmp_path)
 
 
 def page(url: str, key: str, *, lang: str = "zh", role: str = "finance",
          demo: bool = True) -> AppTest:
-    return AppTest.from_function(_script, args=(url, key, lang, role, demo),
-                                 default_timeout=60).run()
-
-
-def texts(at: AppTest, kind: str) -> list[str]:
-    return [element.value for element in getattr(at, kind)]
-
-
-def frame(at: AppTest, *columns: str) -> pd.DataFrame:
-    """The first table shown that has all these columns (tables carry no key in AppTest)."""
-    for element in at.dataframe:
-        value = element.value
-        value = value.data if hasattr(value, "data") else value
-        if set(columns) <= set(value.columns):
-            return value
-    raise KeyError(columns)
+    return run_page(url, "scoring.ui_lifecycle", key, lang=lang, role=role, demo=demo)
 
 
 def decisions(url: str, stage: str) -> pd.DataFrame:
