@@ -18,12 +18,12 @@ import streamlit as st
 
 from indicators.errors import JixiaoError
 from indicators.frontdoor import STAFF_ROLES, PageContext, PageSpec
-from indicators.ui_widgets import flash, show_flash
+from indicators.ui_widgets import show_flash
 from review.ahp_survey_judgments import my_judgments, save_judgments, submit_judgments
 from review.ahp_survey_store import list_surveys
 from review.ahp_survey_tables import AhpNode, AhpSurveyPublic, MemberJudgments, SurveyStatus
-from review.ui_delphi import EXPERT_ROLES, SECTION
-from review.ui_shell import reading, show_error, writing
+from review.ui_delphi import EXPERT_ROLES, SECTION, write_and_flash
+from review.ui_shell import reading, show_error
 from scoring.ahp import Revision, inconsistent_judgments
 from scoring.ui_ahp import scale_label
 from scoring.weight_sets import SCALE_VALUES, judgment_matrix
@@ -174,17 +174,6 @@ def _live(ctx: PageContext, survey: AhpSurveyPublic, node: AhpNode,
             hide_index=True, key="ahp_survey.answer.revise")
 
 
-def _write(ctx: PageContext, action: Any, message: str) -> None:
-    try:
-        with writing(ctx) as session:
-            action(session)
-    except JixiaoError as err:
-        show_error(ctx, err)
-        return
-    flash(message)
-    st.rerun()
-
-
 def render_answer(ctx: PageContext) -> None:
     """Draw 层次分析问卷: one node's pairwise comparisons, live CR, save and submit.
 
@@ -239,10 +228,12 @@ def render_answer(ctx: PageContext) -> None:
     sid = survey.survey_id
     if left.button(ctx.t("ahp_survey.answer.save"), key="ahp_survey.answer.save",
                    width="stretch"):
-        _write(ctx, lambda s: save_judgments(s, survey_id=sid, node_key=node.key,
-                                             judgments=judgments,
-                                             expected_version=mine.version, by=ctx.viewer),
-               ctx.t("ahp_survey.answer.saved", name=node.name or ctx.t("ahp_survey.top")))
+        write_and_flash(ctx, lambda s: save_judgments(s, survey_id=sid, node_key=node.key,
+                                                      judgments=judgments,
+                                                      expected_version=mine.version,
+                                                      by=ctx.viewer),
+                        ctx.t("ahp_survey.answer.saved",
+                              name=node.name or ctx.t("ahp_survey.top")), rerun=True)
     confirm = right.checkbox(ctx.t("ahp_survey.answer.confirm"), key="ahp_survey.answer.confirm")
     if right.button(ctx.t("ahp_survey.answer.submit"), type="primary", disabled=not confirm,
                     key="ahp_survey.answer.submit", width="stretch"):
@@ -253,4 +244,4 @@ def render_answer(ctx: PageContext) -> None:
             submit_judgments(session, survey_id=sid, expected_version=saved.version,
                              by=ctx.viewer)
 
-        _write(ctx, act, ctx.t("ahp_survey.answer.submitted"))
+        write_and_flash(ctx, act, ctx.t("ahp_survey.answer.submitted"), rerun=True)

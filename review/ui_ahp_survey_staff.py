@@ -41,7 +41,8 @@ from review.ahp_survey_store import (
 from review.ahp_survey_tables import AhpSurveyPublic, SurveyStatus
 from review.delphi_store import list_rounds
 from review.delphi_tables import DelphiRoundStatus
-from review.ui_shell import format_time, reading, show_error, writing
+from review.ui_delphi import write_and_flash
+from review.ui_shell import format_time, reading, show_error
 from scoring.calibrate_io import read_points
 from scoring.random_index import random_index_tables
 from scoring.ui_shares import demo_county_shares, uploaded
@@ -50,17 +51,6 @@ from scoring.weights import combine_weights, critic_weights, entropy_weights
 __all__ = ["render_manage"]
 
 _SURVEY = "ahp_survey.manage.survey"
-
-
-def _write(ctx: PageContext, action: Any, message: str) -> Any:
-    try:
-        with writing(ctx) as session:
-            result = action(session)
-    except JixiaoError as err:
-        show_error(ctx, err)
-        return None
-    flash(message)
-    return result
 
 
 def _new_survey(ctx: PageContext, empty: bool) -> None:
@@ -89,7 +79,7 @@ def _new_survey(ctx: PageContext, empty: bool) -> None:
                                  else labels[r])
         if st.button(ctx.t("ahp_survey.manage.create"), type="primary",
                      key="ahp_survey.new.create"):
-            made = _write(ctx, lambda s: create_survey(
+            made = write_and_flash(ctx, lambda s: create_survey(
                 s, title=title, library_ref=chosen.ref, priority_method=method, ri=ri,
                 delphi_round_id=delphi, by=ctx.viewer), ctx.t("ahp_survey.manage.created"))
             if made is not None:
@@ -123,12 +113,12 @@ def _progress(ctx: PageContext, survey: AhpSurveyPublic) -> pd.DataFrame:
     left, right = st.columns(2)
     if left.button(ctx.t("ahp_survey.manage.invite_button"), disabled=not chosen,
                    key="ahp_survey.manage.invite_button"):
-        if _write(ctx, lambda s: invite_members(s, survey_id=survey.survey_id, user_ids=chosen,
+        if write_and_flash(ctx, lambda s: invite_members(s, survey_id=survey.survey_id, user_ids=chosen,
                                                 by=ctx.viewer),
                   ctx.t("ahp_survey.manage.invited", n=len(chosen))) is not None:
             st.rerun()
     if right.button(ctx.t("ahp_survey.manage.close"), key="ahp_survey.manage.close"):
-        if _write(ctx, lambda s: close_survey(s, survey_id=survey.survey_id, by=ctx.viewer),
+        if write_and_flash(ctx, lambda s: close_survey(s, survey_id=survey.survey_id, by=ctx.viewer),
                   ctx.t("ahp_survey.manage.closed")) is not None:
             st.rerun()
     return progress
@@ -205,7 +195,7 @@ def _node(ctx: PageContext, survey: AhpSurveyPublic, result: SurveyResult,
     excluded = bool(node.members.set_index("user_id").loc[who, "excluded"])
     label = "ahp_survey.manage.keep" if excluded else "ahp_survey.manage.exclude"
     if right.button(ctx.t(label), key=f"ahp_survey.exclude.{node.key or 'top'}"):
-        if _write(ctx, lambda s: set_exclusion(
+        if write_and_flash(ctx, lambda s: set_exclusion(
                 s, survey_id=survey.survey_id, user_id=int(who), node_key=node.key,
                 excluded=not excluded, reason=reason, by=ctx.viewer),
                 ctx.t("ahp_survey.manage.recorded")) is not None:
@@ -312,7 +302,7 @@ def _save(ctx: PageContext, survey: AhpSurveyPublic, result: SurveyResult,
                                 key=f"ahp_survey.version.{survey.survey_id}",
                                 placeholder=ctx.t("ahp_survey.manage.version_hint"))
     if st.button(ctx.t("ahp_survey.manage.save"), type="primary", key="ahp_survey.manage.save"):
-        draft = _write(ctx, lambda s: save_weights(
+        draft = write_and_flash(ctx, lambda s: save_weights(
             s, survey_id=survey.survey_id, overrides={k: v["weights"] for k, v
                                                       in overrides.items()},
             note=note, new_version=new_version.strip() or None, by=ctx.viewer, **settings),

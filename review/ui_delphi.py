@@ -11,10 +11,12 @@ The store enforces who reads what; the pages only ask. Labels are keys of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
 from indicators.errors import JixiaoError
 from indicators.frontdoor import STAFF_ROLES, PageContext, PageSpec, Role
@@ -31,7 +33,15 @@ from review.delphi_store import list_rounds, list_studies
 from review.delphi_tables import DelphiQuestionnaire, DelphiRoundPublic, DelphiRoundStatus
 from review.ui_shell import format_date, reading, show_error, writing
 
-__all__ = ["EXPERT_ROLES", "SECTION", "feedback_frame", "pages", "rating_key", "render_answer"]
+__all__ = [
+    "EXPERT_ROLES",
+    "SECTION",
+    "feedback_frame",
+    "pages",
+    "rating_key",
+    "render_answer",
+    "write_and_flash",
+]
 
 SECTION = "delphi.section"
 """Message key of the staff's section for building the library (Delphi, group AHP)."""
@@ -238,9 +248,8 @@ def _proposals(ctx: PageContext, q: DelphiQuestionnaire) -> None:
         left.markdown(f"- **{p.name}**（{ctx.t('delphi.answer.under')} "
                       f"{p.parent_code or ctx.t('delphi.top')}）{p.reason}")
         if right.button(ctx.t("delphi.answer.withdraw"), key=f"delphi.withdraw.{p.proposal_id}"):
-            _write(ctx, lambda s, pid=p.proposal_id: remove_proposal(s, proposal_id=pid,
-                                                                     by=ctx.viewer),
-                   ctx.t("delphi.answer.withdrawn"))
+            write_and_flash(ctx, lambda s, pid=p.proposal_id: remove_proposal(
+                s, proposal_id=pid, by=ctx.viewer), ctx.t("delphi.answer.withdrawn"), rerun=True)
     names = {i["code"]: i["name"] for i in q.round.indicators}
     with st.expander(ctx.t("delphi.answer.propose"), icon=":material/add:"):
         parent = st.selectbox(ctx.t("delphi.answer.parent"), ["", *names],
@@ -251,20 +260,52 @@ def _proposals(ctx: PageContext, q: DelphiQuestionnaire) -> None:
         reason = st.text_input(ctx.t("delphi.answer.proposal_reason"),
                                key=f"delphi.proposal.reason.{rid}")
         if st.button(ctx.t("delphi.answer.add"), key=f"delphi.proposal.add.{rid}"):
-            _write(ctx, lambda s: add_proposal(s, round_id=rid, name=name, parent_code=parent,
-                                               reason=reason, by=ctx.viewer),
-                   ctx.t("delphi.answer.proposed"))
+            write_and_flash(ctx, lambda s: add_proposal(s, round_id=rid, name=name,
+                                                        parent_code=parent, reason=reason,
+                                                        by=ctx.viewer),
+                            ctx.t("delphi.answer.proposed"), rerun=True)
 
 
-def _write(ctx: PageContext, action: Any, message: str) -> None:
+def write_and_flash(ctx: PageContext, action: Callable[[Session], Any], message: str, *,
+                    rerun: bool = False) -> Any:
+    """Run one store change in its own transaction; show a refusal, or flash the success.
+
+    Parameters
+    ----------
+    ctx
+        The signed-in person and the engine.
+    action
+        The change, given the open session; its return value is passed on.
+    message
+        What to flash once the change is committed.
+    rerun
+        Draw the page again at once (the flash shows on the new run).
+
+    Returns
+    -------
+    Any
+        What ``action`` returned, or None when the store refused it.
+
+    Notes
+    -----
+    The Delphi and group AHP pages, staff and expert alike, write through this one function,
+    so a refusal always reads the same and never half-commits.
+
+    Examples
+    --------
+    >>> callable(write_and_flash)
+    True
+    """
     try:
         with writing(ctx) as session:
-            action(session)
+            result = action(session)
     except JixiaoError as err:
         show_error(ctx, err)
-        return
+        return None
     flash(message)
-    st.rerun()
+    if rerun:
+        st.rerun()
+    return result
 
 
 def _save(ctx: PageContext, q: DelphiQuestionnaire, *, submit: bool) -> None:
@@ -278,7 +319,9 @@ def _save(ctx: PageContext, q: DelphiQuestionnaire, *, submit: bool) -> None:
             submit_answers(session, round_id=rid, expected_version=saved.version,
                            by=ctx.viewer)
 
-    _write(ctx, act, ctx.t("delphi.answer.submitted" if submit else "delphi.answer.saved"))
+    write_and_flash(ctx, act,
+                    ctx.t("delphi.answer.submitted" if submit else "delphi.answer.saved"),
+                    rerun=True)
 
 
 def _submitted_view(ctx: PageContext, q: DelphiQuestionnaire) -> None:

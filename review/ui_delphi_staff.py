@@ -44,6 +44,7 @@ from review.delphi_store import (
     list_studies,
 )
 from review.delphi_tables import DelphiRoundPublic, DelphiRoundStatus, DelphiStudyPublic
+from review.ui_delphi import write_and_flash
 from review.ui_shell import format_time, reading, show_error, writing
 
 __all__ = ["render_manage"]
@@ -52,17 +53,6 @@ _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _STUDY = "delphi.manage.study"
 _ROUND = "delphi.manage.round"
 _LIBRARY = "delphi.manage.library"
-
-
-def _write(ctx: PageContext, action: Any, message: str) -> Any:
-    try:
-        with writing(ctx) as session:
-            result = action(session)
-    except JixiaoError as err:
-        show_error(ctx, err)
-        return None
-    flash(message)
-    return result
 
 
 def _new_study(ctx: PageContext, empty: bool) -> None:
@@ -74,7 +64,7 @@ def _new_study(ctx: PageContext, empty: bool) -> None:
                                 step=1, key="delphi.new.scale")
         if st.button(ctx.t("delphi.manage.create_study"), type="primary",
                      key="delphi.new.create"):
-            made = _write(ctx, lambda s: create_study(s, title=title, authority=table,
+            made = write_and_flash(ctx, lambda s: create_study(s, title=title, authority=table,
                                                       scale_max=int(scale), by=ctx.viewer),
                           ctx.t("delphi.manage.study_created"))
             if made is not None:
@@ -106,7 +96,7 @@ def _new_round(ctx: PageContext, study: DelphiStudyPublic,
                                  key=f"delphi.new_round.deadline.{study.study_id}")
         if st.button(ctx.t("delphi.manage.create_round"), type="primary",
                      key="delphi.new_round.create"):
-            made = _write(ctx, lambda s: create_round(
+            made = write_and_flash(ctx, lambda s: create_round(
                 s, study_id=study.study_id, library_ref=chosen.ref, label=label,
                 deadline=deadline, by=ctx.viewer), ctx.t("delphi.manage.round_created"))
             if made is not None:
@@ -146,7 +136,7 @@ def _progress(ctx: PageContext, rnd: DelphiRoundPublic) -> None:
                                                     f"（{candidates[uid].username}）")
     if st.button(ctx.t("delphi.manage.invite_button"), key="delphi.manage.invite_button",
                  disabled=not chosen):
-        if _write(ctx, lambda s: invite_experts(s, round_id=rnd.round_id, user_ids=chosen,
+        if write_and_flash(ctx, lambda s: invite_experts(s, round_id=rnd.round_id, user_ids=chosen,
                                                 by=ctx.viewer),
                   ctx.t("delphi.manage.invited_n", n=len(chosen))) is not None:
             st.rerun()
@@ -154,7 +144,7 @@ def _progress(ctx: PageContext, rnd: DelphiRoundPublic) -> None:
     confirm = st.checkbox(ctx.t("delphi.manage.close_confirm"), key="delphi.manage.close_confirm")
     if st.button(ctx.t("delphi.manage.close"), type="primary", disabled=not confirm,
                  key="delphi.manage.close"):
-        if _write(ctx, lambda s: close_round(s, round_id=rnd.round_id, by=ctx.viewer),
+        if write_and_flash(ctx, lambda s: close_round(s, round_id=rnd.round_id, by=ctx.viewer),
                   ctx.t("delphi.manage.closed", label=rnd.label)) is not None:
             st.rerun()
 
