@@ -22,7 +22,8 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from indicators.errors import InputError
 from indicators.tables import utc_now, write_transaction
-from scoring.lifecycle_store import _as_utc, _plain, _who
+from scoring.lifecycle_store import _who
+from scoring.store import as_utc, plain_value
 
 __all__ = [
     "STAGES",
@@ -147,7 +148,7 @@ def _decision_frame(rows: list[LifeDecisionRow]) -> pd.DataFrame:
     columns = [*LifeDecisionRow.model_fields]
     frame = pd.DataFrame([r.model_dump() for r in rows], columns=columns)
     if len(frame):
-        frame["created_at"] = [_as_utc(t) for t in frame["created_at"]]
+        frame["created_at"] = [as_utc(t) for t in frame["created_at"]]
     return frame
 
 
@@ -276,9 +277,9 @@ def record_decisions(session: Session, *, year: int, stage: str, decisions: pd.D
     stamp = utc_now()
     params = [{
         "year": int(year), "stage": stage, "project": r["project"], "item": r["item"],
-        "recommendation": r["recommendation"], "recommended_amount": _plain(r["recommended_amount"]),
-        "outcome": r["outcome"], "amount": _plain(r["amount"]), "changed": bool(r["changed"]),
-        "reason": r["reason"], "detail": {k: _plain(v) for k, v in r["detail"].items()},
+        "recommendation": r["recommendation"], "recommended_amount": plain_value(r["recommended_amount"]),
+        "outcome": r["outcome"], "amount": plain_value(r["amount"]), "changed": bool(r["changed"]),
+        "reason": r["reason"], "detail": {k: plain_value(v) for k, v in r["detail"].items()},
         "config": config, "supersedes": None if pd.isna(s) else int(s), "created_by": who,
         "created_at": stamp}
         for r, s in zip(fresh.to_dict("records"), supersedes, strict=True)]

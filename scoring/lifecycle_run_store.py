@@ -23,7 +23,8 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from indicators.errors import InputError, NotFoundError
 from indicators.tables import utc_now, write_transaction
-from scoring.lifecycle_store import _as_utc, _plain, _who
+from scoring.lifecycle_store import _who
+from scoring.store import as_utc, plain_value
 from scoring.year import CountyYear, YearResult
 
 __all__ = [
@@ -260,7 +261,7 @@ def _request_rows(result: YearResult) -> pd.DataFrame:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return [{str(k): plain_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def save_year_run(session: Session, *, result: YearResult, data: CountyYear, source: str,
@@ -327,7 +328,7 @@ def save_year_run(session: Session, *, result: YearResult, data: CountyYear, sou
             year=int(result.year), config=result.config, source=source,
             month=int(result.monitoring.month), rule_set=result.monitoring.rule_set,
             n_projects=len(projects), n_requests=len(requests),
-            numbers={k: _plain(v) for k, v in result.summary.items()},
+            numbers={k: plain_value(v) for k, v in result.summary.items()},
             text_zh=result.text_zh, text_en=result.text_en,
             coverage=_records(result.coverage), grades=_records(result.grades_by_department),
             sources=dict(sources or {}), note=note, created_by=who)
@@ -344,7 +345,7 @@ def _summary(row: LifeRunRow) -> YearRunSummary:
     return YearRunSummary(
         id=int(row.id), year=row.year, config=row.config, source=row.source, month=row.month,
         rule_set=row.rule_set, n_projects=row.n_projects, n_requests=row.n_requests,
-        note=row.note, created_by=row.created_by, created_at=_as_utc(row.created_at),
+        note=row.note, created_by=row.created_by, created_at=as_utc(row.created_at),
         numbers=row.numbers, text_zh=row.text_zh, text_en=row.text_en)
 
 

@@ -15,7 +15,7 @@ Decisions live in :mod:`scoring.lifecycle_decision_store`, year runs in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from indicators.errors import ErrorLocation, InputError, ValidationError, ValidationIssue
 from indicators.tables import utc_now, write_transaction
 from scoring.lifecycle_io import SPECS, read_table
+from scoring.store import as_utc, plain_value
 
 __all__ = [
     "IMPORT_KINDS",
@@ -101,20 +102,6 @@ class ImportSummary:
     note: str
     created_by: str
     created_at: datetime
-
-
-def _as_utc(value: datetime) -> datetime:
-    # SQLite hands times back without their offset; every writer here stores UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _plain(value: Any) -> Any:
-    """A value JSON and the database driver accept: Python scalars, NaN as None."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    return value
 
 
 def _who(created_by: str) -> str:
@@ -221,7 +208,7 @@ def save_table(session: Session, *, year: int, kind: str, frame: pd.DataFrame, f
             if frame.index.name == "row" else np.full(len(frame), np.nan))
     months = (sorted({int(m) for m in pd.to_numeric(frame["month"]).dropna()})
               if kind == "spending" else [])
-    records = [{k: _plain(v) for k, v in r.items()} for r in kept.to_dict("records")]
+    records = [{k: plain_value(v) for k, v in r.items()} for r in kept.to_dict("records")]
     with write_transaction(session):
         head = LifeImportRow(year=int(year), kind=kind, file_name=str(file_name),
                              n_rows=len(frame), months=months, note=note, created_by=who)
@@ -298,7 +285,7 @@ def import_table(session: Session, *, year: int, kind: str, path: str | Path, cr
 def _summary(row: LifeImportRow) -> ImportSummary:
     return ImportSummary(id=int(row.id), year=row.year, kind=row.kind, file_name=row.file_name,
                          n_rows=row.n_rows, months=tuple(row.months or ()), note=row.note,
-                         created_by=row.created_by, created_at=_as_utc(row.created_at))
+                         created_by=row.created_by, created_at=as_utc(row.created_at))
 
 
 def list_imports(session: Session, *, year: int | None = None, kind: str | None = None

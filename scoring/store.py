@@ -48,8 +48,10 @@ __all__ = [
     "ScoreRunRow",
     "ScoreRunSummary",
     "StoredScoreRun",
+    "as_utc",
     "get_score_run",
     "list_score_runs",
+    "plain_value",
     "resolve_library",
     "save_score_run",
 ]
@@ -189,13 +191,51 @@ class StoredScoreRun:
     indicators: pd.DataFrame
 
 
-def _as_utc(value: datetime) -> datetime:
-    # SQLite hands times back without their offset; every writer here stores UTC.
+def as_utc(value: datetime) -> datetime:
+    """A stored time as an aware UTC datetime.
+
+    Parameters
+    ----------
+    value
+        A datetime read back from the database, naive (meaning UTC) or aware.
+
+    Returns
+    -------
+    datetime
+
+    Notes
+    -----
+    SQLite drops the offset; every scoring store writes UTC, so a naive value is UTC.
+
+    Examples
+    --------
+    >>> as_utc(datetime(2021, 5, 1)).isoformat()
+    '2021-05-01T00:00:00+00:00'
+    """
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _plain(value: Any) -> Any:
-    """A value the database driver accepts: Python scalars, NaN as NULL."""
+def plain_value(value: Any) -> Any:
+    """A value JSON columns and the database driver accept: Python scalars, NaN as None.
+
+    Parameters
+    ----------
+    value
+        A cell of a result table (numpy scalar, float, text, …).
+
+    Returns
+    -------
+    Any
+
+    Notes
+    -----
+    Drivers refuse numpy scalars and PostgreSQL's JSON refuses NaN.
+
+    Examples
+    --------
+    >>> plain_value(np.float64("nan")) is None, plain_value(np.int64(3))
+    (True, 3)
+    """
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and np.isnan(value):
@@ -204,7 +244,7 @@ def _plain(value: Any) -> Any:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return [{k: plain_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def save_score_run(session: Session, *, result: ProjectScores, tables: Sequence[TargetTable],
@@ -304,14 +344,14 @@ def _json_ready(value: Any) -> Any:
         return {str(k): _json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json_ready(v) for v in value]
-    return _plain(value)
+    return plain_value(value)
 
 
 def _summary(row: ScoreRunRow, grades: Mapping[str, int]) -> ScoreRunSummary:
     return ScoreRunSummary(
         id=int(row.id), year=row.year, library_ref=row.library_ref, weight_set=row.weight_set,
         band_table=row.band_table, band_version=row.band_version, n_projects=row.n_projects,
-        note=row.note, created_by=row.created_by, created_at=_as_utc(row.created_at),
+        note=row.note, created_by=row.created_by, created_at=as_utc(row.created_at),
         grades={str(k): int(v) for k, v in grades.items()}, rule_params=row.rule_params)
 
 
