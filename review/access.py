@@ -10,6 +10,7 @@ from the moment it is committed, not from the viewer's sign-in.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, select
@@ -32,6 +33,7 @@ from review.tables import (
 __all__ = [
     "RATER_ROLES",
     "active_user",
+    "as_date",
     "assignment_row",
     "audit",
     "editable_round",
@@ -534,6 +536,46 @@ def rater_ids(session: Session, user_ids: Iterable[int]) -> list[int]:
                              f"account {uid} is missing, disabled, or not an expert or deputy",
                              field="user_ids")
     return wanted
+
+
+def as_date(value: date | str | None) -> date | None:
+    """A deadline from a date or ``YYYY-MM-DD``.
+
+    Parameters
+    ----------
+    value
+        A date, an ISO date string, or None/"" for none.
+
+    Returns
+    -------
+    date or None
+
+    Raises
+    ------
+    InputError
+        Text that is not a date.
+
+    Notes
+    -----
+    Deadlines are calendar days in the bureau's zone.
+
+    Examples
+    --------
+    >>> as_date("2022-06-30").isoformat()
+    '2022-06-30'
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise InputError(f"截止日期 {value!r} 无效，请用 YYYY-MM-DD",
+                         f"deadline {value!r} is not a date (YYYY-MM-DD)",
+                         field="deadline") from exc
 
 
 def usernames(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:

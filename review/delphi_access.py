@@ -10,7 +10,6 @@ aggregate feedback; an expert's own answers are read in :mod:`review.delphi_answ
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -18,7 +17,7 @@ from sqlmodel import Session, select
 
 from indicators.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from indicators.frontdoor import STAFF_ROLES, Role, Viewer
-from review.access import active_user
+from review.access import active_user, as_date
 from review.delphi import DelphiRound, round_statistics
 from review.delphi_authority import authority_table
 from review.delphi_tables import (
@@ -440,42 +439,3 @@ def json_ready(value: Any) -> Any:
         return None
     return value
 
-
-def as_date(value: date | str | None) -> date | None:
-    """A deadline from a date or ``YYYY-MM-DD``.
-
-    Parameters
-    ----------
-    value
-        A date, an ISO date string, or None/"" for none.
-
-    Returns
-    -------
-    date or None
-
-    Raises
-    ------
-    InputError
-        Text that is not a date.
-
-    Notes
-    -----
-    Deadlines are calendar days in the bureau's zone.
-
-    Examples
-    --------
-    >>> as_date("2022-06-30").isoformat()
-    '2022-06-30'
-    """
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise InputError(f"截止日期 {value!r} 无效，请用 YYYY-MM-DD",
-                         f"deadline {value!r} is not a date (YYYY-MM-DD)",
-                         field="deadline") from exc

@@ -25,10 +25,9 @@ from indicators.errors import ConflictError, InputError
 from indicators.frontdoor import Viewer
 from indicators.model import LibraryVersion
 from indicators.store import get_library
-from review.access import active_user, audit, rater_ids, require_staff
+from review.access import active_user, as_date, audit, rater_ids, require_staff
 from review.delphi import DelphiRound
 from review.delphi_access import (
-    as_date,
     invited_count,
     is_staff,
     json_ready,

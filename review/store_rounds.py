@@ -6,7 +6,7 @@ compare-and-set on the round's version, audited. Functions flush; the caller com
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, select, update
@@ -17,6 +17,7 @@ from indicators.model import Status
 from indicators.store import get_library
 from review.access import (
     active_user,
+    as_date,
     audit,
     editable_round,
     require_staff,
@@ -50,21 +51,6 @@ def _rubric_snapshot(session: Session, ref: str) -> tuple[str, list[dict[str, An
         raise InputError(f"评分表 '{library.ref}' 没有评分项", f"rubric '{library.ref}' has no items",
                          field="rubric_ref")
     return library.ref, items
-
-
-def _as_date(value: date | str | None) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise InputError(f"截止日期 {value!r} 无效，请用 YYYY-MM-DD",
-                         f"deadline {value!r} is not a date (YYYY-MM-DD)",
-                         field="deadline") from exc
 
 
 def create_round(
@@ -150,7 +136,7 @@ def create_round(
                          field="panel_method") from exc
     ref, items = _rubric_snapshot(session, rubric_ref)
     row = RoundRow(title=title, year=int(year), rubric_ref=ref, rubric=items,
-                   status=RoundStatus.DRAFT.value, deadline=_as_date(deadline),
+                   status=RoundStatus.DRAFT.value, deadline=as_date(deadline),
                    raters_per_report=int(raters_per_report), panel_method=method.value,
                    created_by=int(actor.id))
     session.add(row)
