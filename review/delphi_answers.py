@@ -160,6 +160,21 @@ def _open_and_current(round_id: int) -> Any:
         DelphiRoundRow.status == DelphiRoundStatus.OPEN.value).exists()
 
 
+def _update_unsubmitted(session: Session, rnd: DelphiRoundRow, user: UserRow,
+                        expected_version: int, **values: Any) -> None:
+    # One compare-and-set for save and submit: a stale version, a submitted questionnaire or
+    # a closed round all refuse, so an answer never lands after the close.
+    changed = session.exec(update(DelphiResponseRow).where(
+        DelphiResponseRow.round_id == rnd.id, DelphiResponseRow.expert_id == user.id,
+        DelphiResponseRow.version == int(expected_version),
+        DelphiResponseRow.status != ResponseStatus.SUBMITTED.value,
+        _open_and_current(int(rnd.id))).values(**values, version=DelphiResponseRow.version + 1))
+    if changed.rowcount != 1:
+        raise ConflictError("问卷已提交、本轮已结束，或问卷刚在别处保存过，请刷新后重试",
+                            "the questionnaire is submitted, the round closed, or it was saved "
+                            "elsewhere; reload and retry", field="expected_version")
+
+
 def save_answers(session: Session, *, round_id: int, ratings: Mapping[str, Any],
                  comments: Mapping[str, str] | None = None,
                  basis: Mapping[str, str] | None = None, familiarity: str = "",
@@ -240,18 +255,9 @@ def save_answers(session: Session, *, round_id: int, ratings: Mapping[str, Any],
         raise InputError(f"熟悉程度应为 {'、'.join(table.familiarity)}",
                          f"familiarity must be one of {', '.join(table.familiarity)}",
                          field="familiarity")
-    changed = session.exec(update(DelphiResponseRow).where(
-        DelphiResponseRow.round_id == rnd.id, DelphiResponseRow.expert_id == user.id,
-        DelphiResponseRow.version == int(expected_version),
-        DelphiResponseRow.status != ResponseStatus.SUBMITTED.value,
-        _open_and_current(int(rnd.id))).values(
-        status=ResponseStatus.DRAFT.value, basis=stated, familiarity=str(familiarity or ""),
-        comment=str(comment or "").strip(), updated_at=utc_now(),
-        version=DelphiResponseRow.version + 1))
-    if changed.rowcount != 1:
-        raise ConflictError("问卷已提交、本轮已结束，或问卷刚在别处保存过，请刷新后重试",
-                            "the questionnaire is submitted, the round closed, or it was saved "
-                            "elsewhere; reload and retry", field="expected_version")
+    _update_unsubmitted(session, rnd, user, expected_version, status=ResponseStatus.DRAFT.value,
+                        basis=stated, familiarity=str(familiarity or ""),
+                        comment=str(comment or "").strip(), updated_at=utc_now())
     session.exec(delete(DelphiRatingRow).where(DelphiRatingRow.round_id == rnd.id,
                                                DelphiRatingRow.expert_id == user.id))
     session.add_all([DelphiRatingRow(round_id=int(rnd.id), expert_id=int(user.id),
@@ -316,17 +322,8 @@ def submit_answers(session: Session, *, round_id: int, expected_version: int,
         raise InputError("请至少为一个指标评分后再提交", "rate at least one indicator before submitting",
                          field="ratings")
     now = utc_now()
-    changed = session.exec(update(DelphiResponseRow).where(
-        DelphiResponseRow.round_id == rnd.id, DelphiResponseRow.expert_id == user.id,
-        DelphiResponseRow.version == int(expected_version),
-        DelphiResponseRow.status != ResponseStatus.SUBMITTED.value,
-        _open_and_current(int(rnd.id))).values(
-        status=ResponseStatus.SUBMITTED.value, submitted_at=now, updated_at=now,
-        version=DelphiResponseRow.version + 1))
-    if changed.rowcount != 1:
-        raise ConflictError("问卷已提交、本轮已结束，或问卷刚在别处保存过，请刷新后重试",
-                            "the questionnaire is submitted, the round closed, or it was saved "
-                            "elsewhere; reload and retry", field="expected_version")
+    _update_unsubmitted(session, rnd, user, expected_version,
+                        status=ResponseStatus.SUBMITTED.value, submitted_at=now, updated_at=now)
     audit(session, actor=user, entity="delphi_response", entity_id=int(rnd.id),
           action="submit", new={"rated": len(rated)})
     session.flush()
