@@ -27,6 +27,7 @@ from scoring.ahp import aggregate, priorities
 from scoring.weights import combine_weights, entropy_weights
 from tests.review.databases import review_database
 from tests.review.test_ahp_survey_store import stack
+from tests.scoring.pages import frame, run_page, texts
 
 TOP = {("CC", "XY"): 3.0, ("CC", "MY"): 5.0, ("XY", "MY"): 2.0}
 
@@ -38,40 +39,13 @@ def db(tmp_path: Path):
     clear_engine_cache()
 
 
-def _script(url: str, key: str, viewer: dict, lang: str, demo: bool) -> None:
-    from indicators.database import get_engine
-    from indicators.frontdoor import PageContext, Role, Viewer
-    from review.ui_ahp_survey import pages
-
-    person = Viewer(viewer["user_id"], viewer["username"], viewer["display_name"],
-                    Role(viewer["role"]))
-    ctx = PageContext(get_engine(url), person, lang=lang, demo_mode=demo)
-    next(page for page in pages() if page.key == key).render(ctx)
-
-
 def page(url: str, key: str, who: Viewer, *, lang: str = "zh", demo: bool = False) -> AppTest:
-    viewer = {"user_id": who.user_id, "username": who.username,
-              "display_name": who.display_name, "role": who.role.value}
-    return AppTest.from_function(_script, args=(url, key, viewer, lang, demo),
-                                 default_timeout=60).run()
+    return run_page(url, "review.ui_ahp_survey", key, who, lang=lang, demo=demo)
 
 
 def seeded(url: str, **kwargs):
     with Session(get_engine(url)) as s:
         return seed_tiny_survey(s, **kwargs)
-
-
-def texts(at: AppTest, kind: str) -> list[str]:
-    return [element.value for element in getattr(at, kind)]
-
-
-def frame(at: AppTest, *columns: str) -> pd.DataFrame:
-    for element in at.dataframe:
-        value = element.value
-        value = value.data if hasattr(value, "data") else value
-        if set(columns) <= set(value.columns):
-            return value
-    raise KeyError(columns)
 
 
 def frames(at: AppTest, *columns: str) -> list[pd.DataFrame]:

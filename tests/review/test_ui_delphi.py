@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
@@ -26,6 +25,7 @@ from review.delphi_results import response_progress
 from review.delphi_store import get_round, list_rounds, list_studies
 from review.ui_delphi import EXPERT_ROLES, SECTION, pages, rating_key
 from tests.review.databases import review_database
+from tests.scoring.pages import frame, run_page, texts
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ("ui_delphi.py", "ui_delphi_staff.py", "ui_ahp_survey.py", "ui_ahp_survey_staff.py")
@@ -38,40 +38,13 @@ def db(tmp_path: Path):
     clear_engine_cache()
 
 
-def _script(url: str, key: str, viewer: dict, lang: str) -> None:
-    from indicators.database import get_engine
-    from indicators.frontdoor import PageContext, Role, Viewer
-    from review.ui_delphi import pages
-
-    person = Viewer(viewer["user_id"], viewer["username"], viewer["display_name"],
-                    Role(viewer["role"]))
-    ctx = PageContext(get_engine(url), person, lang=lang)
-    next(page for page in pages() if page.key == key).render(ctx)
-
-
 def page(url: str, key: str, who: Viewer, *, lang: str = "zh") -> AppTest:
-    viewer = {"user_id": who.user_id, "username": who.username,
-              "display_name": who.display_name, "role": who.role.value}
-    return AppTest.from_function(_script, args=(url, key, viewer, lang),
-                                 default_timeout=60).run()
+    return run_page(url, "review.ui_delphi", key, who, lang=lang)
 
 
 def seeded(url: str, **kwargs):
     with Session(get_engine(url)) as s:
         return seed_tiny_delphi(s, **kwargs)
-
-
-def texts(at: AppTest, kind: str) -> list[str]:
-    return [element.value for element in getattr(at, kind)]
-
-
-def frame(at: AppTest, *columns: str) -> pd.DataFrame:
-    for element in at.dataframe:
-        value = element.value
-        value = value.data if hasattr(value, "data") else value
-        if set(columns) <= set(value.columns):
-            return value
-    raise KeyError(columns)
 
 
 def test_pages_and_every_label_they_ask_for() -> None:

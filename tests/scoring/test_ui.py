@@ -28,7 +28,7 @@ from scoring.io import write_scoring_workbook
 from scoring.store import get_score_run, list_score_runs
 from scoring.ui import SECTION, pages
 from scoring.weight_sets import judgment_matrix
-from tests.scoring.pages import database_copy, frame, run_page, seed_database, texts
+from tests.scoring.pages import database_copy, frame, run_page, seed_database, texts, wang
 
 ROOT = Path(__file__).resolve().parents[2]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -46,7 +46,7 @@ def url(seeded: Path, tmp_path: Path) -> Iterator[str]:
 
 def page(url: str, key: str = "scoring-projects", *, lang: str = "zh", role: str = "finance",
          demo: bool = False) -> AppTest:
-    return run_page(url, "scoring.ui", key, lang=lang, role=role, demo=demo)
+    return run_page(url, "scoring.ui", key, wang(role), lang=lang, demo=demo)
 
 
 def small_tables() -> list[TargetTable]:

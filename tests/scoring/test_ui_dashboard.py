@@ -31,7 +31,7 @@ from scoring.lifecycle_decision_store import record_decisions
 from scoring.lifecycle_run_store import list_year_runs
 from scoring.ui_dashboard import TOTAL, pages, stage_coverage
 from scoring.ui_lifecycle import SECTION
-from tests.scoring.pages import frame, run_page
+from tests.scoring.pages import frame, run_page, wang
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,7 +65,7 @@ def url(tmp_path: Path) -> str:
 
 
 def page(url: str, *, lang: str = "zh", role: str = "finance", demo: bool = True) -> AppTest:
-    return run_page(url, "scoring.ui_dashboard", "lifecycle-dashboard", lang=lang, role=role,
+    return run_page(url, "scoring.ui_dashboard", "lifecycle-dashboard", wang(role), lang=lang,
                     demo=demo)
 
 

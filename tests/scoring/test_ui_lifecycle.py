@@ -30,7 +30,7 @@ from indicators.resources import data_path
 from scoring.lifecycle_decision_store import current_decisions
 from scoring.lifecycle_store import current_table, list_imports
 from scoring.ui_lifecycle import SECTION, pages
-from tests.scoring.pages import database_copy, frame, run_page, seed_database, texts
+from tests.scoring.pages import database_copy, frame, run_page, seed_database, texts, wang
 
 EXANTE_POINTS = [leaf.code for leaf in load_builtin("national-exante").leaves()]
 
@@ -47,7 +47,7 @@ def url(seeded: Path, tmp_path: Path) -> Iterator[str]:
 
 def page(url: str, key: str, *, lang: str = "zh", role: str = "finance",
          demo: bool = True) -> AppTest:
-    return run_page(url, "scoring.ui_lifecycle", key, lang=lang, role=role, demo=demo)
+    return run_page(url, "scoring.ui_lifecycle", key, wang(role), lang=lang, demo=demo)
 
 
 def decisions(url: str, stage: str) -> pd.DataFrame:
