@@ -166,7 +166,8 @@ class TestConoverIceCream:
         # judge's ranking follows the single order 4 < 3 < 5 < 6 < 7 < 1 < 2.
         r = kendall_w(ICE_CREAM)
         assert r.value == pytest.approx(1.0, abs=1e-12)
-        assert r.details["chi2_at_perfect_agreement"] == pytest.approx(12.0)
+        assert r.details["chi2_in_agreement"] == pytest.approx(12.0)
+        assert r.details["consensus_order"] == (6, 7, 2, 1, 3, 4, 5)
         assert r.details["balanced"] is True
         assert "balanced incomplete design" in r.method and "Durbin 1951" in r.method
 
@@ -221,7 +222,7 @@ def test_on_complete_tables_it_is_the_classical_w_exactly(n, m, levels, ties, se
     assume(not np.all(stats.rankdata(x, axis=0) == (n + 1) / 2))
     incomplete = kendall_w(x, ties=ties)
     classical = kendall_w(x, ties=ties, missing="drop_items")
-    assert "incomplete rankings" in incomplete.method and "classical W" in incomplete.method
+    assert "complete rankings, so W is the classical W" in incomplete.method
     assert incomplete.value == pytest.approx(classical.value, rel=1e-9, abs=1e-12)
     assert incomplete.statistic == pytest.approx(classical.statistic, rel=1e-9, abs=1e-12)
     assert incomplete.p_value == pytest.approx(classical.p_value, rel=1e-9, abs=1e-15)
@@ -229,18 +230,22 @@ def test_on_complete_tables_it_is_the_classical_w_exactly(n, m, levels, ties, se
     assert incomplete.details["mean_ranks"] == pytest.approx(classical.details["mean_ranks"])
 
 
-def _dense_statistic(x: np.ndarray) -> tuple[float, int]:
-    """Qᵀ V⁺ Q and the rank of V straight from kendall_w's Notes, with a pseudo-inverse."""
+def _dense(x: np.ndarray, scores: np.ndarray | None = None, untied: bool = False
+           ) -> tuple[float, int, np.ndarray]:
+    """Qᵀ V⁺ Q, the rank of V and V⁺Q straight from kendall_w's Notes, by a pseudo-inverse."""
     present = ~np.isnan(x)
     n = x.shape[0]
     k = present.sum(axis=0)
     ranks = stats.rankdata(np.where(present, x, np.inf), axis=0)
-    scores = np.where(present, (ranks - (k + 1) / 2) * (n + 1) / (k + 1), 0.0)
-    variance = (scores**2).sum(axis=0) / (k - 1)
+    observed = np.where(present, (ranks - (k + 1) / 2) * (n + 1) / (k + 1), 0.0)
+    variance = ((n + 1) / (k + 1)) ** 2 * k * (k + 1) / 12 if untied else (
+        (observed**2).sum(axis=0) / (k - 1))
+    scores = observed if scores is None else scores
     cov = sum(c * (np.diag(col) - np.outer(col, col) / kj)
               for c, col, kj in zip(variance, present.T.astype(float), k, strict=True))
     totals = scores.sum(axis=1)
-    return float(totals @ np.linalg.pinv(cov) @ totals), int(np.linalg.matrix_rank(cov))
+    effects = np.linalg.pinv(cov) @ totals
+    return float(totals @ effects), int(np.linalg.matrix_rank(cov)), effects
 
 
 @settings(max_examples=40, deadline=None)
@@ -255,13 +260,53 @@ def test_any_connected_design_matches_a_dense_evaluation(n, m, per_item, levels,
         ours = kendall_w(x)
     except InputError:
         return  # a design split into unlinked groups, or all ties; tested below
-    statistic, rank = _dense_statistic(x)
+    statistic, rank, effects = _dense(x)
     assert ours.statistic == pytest.approx(statistic, rel=1e-8, abs=1e-10)
     # n - 1 for a linked design; a rater who tied everything can cut an item off.
     assert ours.df == rank
-    assert ours.value == pytest.approx(
-        ours.statistic / ((n + 1) / n * np.sum(design.sum(0) * (design.sum(0) - 1)
-                                               / (design.sum(0) + 1))))
+    # The consensus order sorts the items' effects V⁺Q ...
+    order = np.argsort(ours.details["consensus_order"])
+    assert np.all(np.diff(effects[order]) >= -1e-9 * (1 + np.abs(effects).max()))
+    # ... and W divides by the larger χ² of a panel agreeing on it, untied or with each
+    # rater's own tied scores moved along it.
+    in_order = np.where(design, np.array(ours.details["consensus_order"])[:, None], nan)
+    untied = _dense(in_order, untied=True)[0]
+    own = _dense(x, scores=_own_scores_along(x, in_order))[0]
+    assert ours.details["chi2_in_agreement"] == pytest.approx(max(untied, own), rel=1e-8)
+    assert ours.value == pytest.approx(ours.statistic / max(untied, own), rel=1e-9)
+    assert 0 <= ours.value <= 1 + 1e-12
+
+
+def _own_scores_along(x: np.ndarray, in_order: np.ndarray) -> np.ndarray:
+    """Each rater's own centred compatible scores, smallest to the first item in ``in_order``."""
+    present = ~np.isnan(x)
+    n, k = x.shape[0], present.sum(axis=0)
+    ranks = stats.rankdata(np.where(present, x, np.inf), axis=0)
+    observed = np.where(present, (ranks - (k + 1) / 2) * (n + 1) / (k + 1), 0.0)
+    out = np.zeros_like(observed)
+    for j in range(x.shape[1]):
+        rows = np.flatnonzero(present[:, j])
+        out[rows[np.argsort(in_order[rows, j])], j] = np.sort(observed[rows, j])
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(4, 16), m=st.integers(3, 9), density=st.floats(0.3, 0.9),
+       noise=st.sampled_from([0.0, 0.1, 1.0, 10.0]), step=st.sampled_from([0.0, 0.5, 1.0]),
+       ties=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_w_lies_between_zero_and_one_on_any_design(n, m, density, noise, step, ties, seed):
+    # The agreeing panel's χ² bounds the observed one (rearrangement and Cauchy–Schwarz
+    # inequalities), rounded scores with ties included.
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 1)) + noise * rng.normal(size=(n, m))
+    if step:
+        x = np.round(x / step)
+    x[rng.random((n, m)) > density] = nan
+    try:
+        r = kendall_w(x, ties=ties)
+    except InputError:
+        return
+    assert 0 <= r.value <= 1 + 1e-12
 
 
 class TestIncompletePanels:
@@ -275,28 +320,31 @@ class TestIncompletePanels:
         r = kendall_w(x)
         assert (r.n_items, r.n_raters, r.n_ratings, r.df) == (15, 8, 60, 14)
         assert 0.5 < r.value < 1 and r.p_value < 0.01
-        assert "incomplete rankings" in r.method and "unbalanced design" in r.method
+        assert "incomplete rankings, unbalanced design" in r.method
         with pytest.raises(InputError) as err:
             kendall_w(x, missing="drop_items")
         assert err.value.en.startswith("after missing ratings only 0 items")
 
-    def test_perfect_agreement_in_an_unbalanced_round_is_close_to_one(self):
+    def test_perfect_agreement_in_an_unbalanced_round_is_one_or_close(self):
+        # W = 1 when the raters' common order is also the order the design favours most;
+        # otherwise a little below, never above.
         rng = np.random.default_rng(8)
+        values = []
         for _ in range(20):
             design = _cyclic_design(15, 8, 4, rng)
             order = rng.permutation(15).astype(float)
-            value = kendall_w(np.where(design, order[:, None], nan)).value
-            assert abs(value - 1) < 0.06
+            values.append(kendall_w(np.where(design, order[:, None], nan)).value)
+        assert 0.95 < min(values) and max(values) <= 1 + 1e-12
+        assert np.isclose(values, 1.0).any()
 
-    def test_no_concordance_gives_w_near_its_null_mean_and_a_large_p(self):
-        # Under H0, E[χ²] = df, so E[W] = (n − 1)/D; raters rank at random.
+    def test_no_concordance_gives_chi_square_near_its_df_and_five_per_cent_alarms(self):
         rng = np.random.default_rng(9)
         design = _cyclic_design(40, 20, 5, rng)
         values = [kendall_w(np.where(design, rng.normal(size=design.shape), nan))
                   for _ in range(200)]
-        null_mean = 39 / values[0].details["chi2_at_perfect_agreement"]
-        assert np.mean([v.value for v in values]) == pytest.approx(null_mean, rel=0.05)
+        assert np.mean([v.statistic for v in values]) == pytest.approx(39, rel=0.05)
         assert np.mean([v.p_value < 0.05 for v in values]) == pytest.approx(0.05, abs=0.04)
+        assert max(v.value for v in values) < 0.5
 
     def test_invariant_to_the_order_of_items_and_raters_and_to_each_raters_scale(self):
         rng = np.random.default_rng(3)
