@@ -111,8 +111,9 @@ def main() -> None:
     rows.append(_row("Kendall's W, incomplete", "200 x 40, 5 raters per report", "-",
                      w_round.value, np.nan, s_w, np.nan, "-",
                      f"chi2 = {w_round.statistic:.2f} on {w_round.df:g} df, p = "
-                     f"{w_round.p_value:.2g}; no peer computes W for incomplete rankings "
-                     "(pingouin and irr drop every report not scored by all raters: none here)"))
+                     f"{w_round.p_value:.2g}; no Python peer computes W for incomplete "
+                     "rankings (pingouin's Friedman, like R's irr::kendall, deletes every "
+                     "report not scored by all raters listwise: none is left here)"))
     report, s_report = _timed(lambda: agreement_report(round_scores, bootstrap=0), repeat=7)
     rows.append(_row("agreement_report", "200 x 40, 5 raters per report", "-",
                      float(report.set_index("coefficient").loc["ICC(2,1)", "value"]), np.nan,
