@@ -44,8 +44,8 @@ def pages() -> list[PageSpec]:
     -------
     list of PageSpec
         我的评审任务 and the score sheet (experts, deputies; the task list is their default
-        page); 评审轮次 and 评审看板 (admin and finance staff; the board is their default
-        page); 账户管理 and 审计日志 (admins).
+        page); 评审轮次 and 评审看板 (admin and finance staff, who land on the county overview
+        of :mod:`scoring.ui_dashboard`); 账户管理 and 审计日志 (admins).
 
     Notes
     -----

@@ -1,17 +1,18 @@
 """The score sheet: the report beside its rubric, drafts saved as the rater works, one locking submit.
 
-Every change to a score or a comment is saved to the database at once (a compare-and-set on the
-sheet's version), so closing the tab loses nothing. Submitting asks once for confirmation, then
-locks the sheet; the rater sees a thank-you and the next report. Once the round is closed the
-sheet shows the panel result and where the rater's own total stood, with the other raters
-unnamed.
+Every change to a score or a comment is saved to the database at once, so closing the tab
+loses nothing; the boxes are the truth for the rater's own draft, and a save that meets a
+newer stored version merges onto it instead of discarding the typing (:mod:`review.ui_draft`).
+Submitting asks once for confirmation, then locks the sheet with a compare-and-set; the rater
+sees a thank-you and the next report. Once the round is closed the sheet shows the panel
+result and where the rater's own total stood, with the other raters unnamed.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from indicators.errors import ConflictError, JixiaoError
+from indicators.errors import JixiaoError
 from indicators.frontdoor import PageContext, Role
 from review import store
 from review.model import (
@@ -24,6 +25,16 @@ from review.model import (
     TaskPublic,
 )
 from review.ui_document import show_document
+from review.ui_draft import (
+    comment_key,
+    entered_values,
+    overall_key,
+    save_entered,
+    score_key,
+    state_key,
+    submit_entered,
+    sync_draft,
+)
 from review.ui_outcome import show_outcome
 from review.ui_shell import (
     SHEET_PAGE,
@@ -33,50 +44,11 @@ from review.ui_shell import (
     go_to,
     reading,
     show_error,
-    writing,
 )
 
 __all__ = ["render_sheet", "score_key"]
 
 _LAYOUTS = ("side", "tabs")
-
-
-def score_key(assignment_id: int, code: str) -> str:
-    """The session-state key of one item's score box (tests fill the box through it).
-
-    Parameters
-    ----------
-    assignment_id
-        The sheet.
-    code
-        The rubric item's code.
-
-    Returns
-    -------
-    str
-
-    Notes
-    -----
-    Keys carry the sheet's id, so two sheets opened one after the other never share a box.
-
-    Examples
-    --------
-    >>> score_key(12, "YJ0101")
-    'review.score.12.YJ0101'
-    """
-    return f"review.score.{assignment_id}.{code}"
-
-
-def _comment_key(assignment_id: int, code: str) -> str:
-    return f"review.comment.{assignment_id}.{code}"
-
-
-def _overall_key(assignment_id: int) -> str:
-    return f"review.overall.{assignment_id}"
-
-
-def _state_key(assignment_id: int, what: str) -> str:
-    return f"review.sheet.{assignment_id}.{what}"
 
 
 def _chosen_sheet(tasks: list[TaskPublic]) -> int | None:
@@ -91,67 +63,6 @@ def _chosen_sheet(tasks: list[TaskPublic]) -> int | None:
     return None if chosen is None else chosen.assignment_id
 
 
-def _load_widgets(sheet: SheetPublic, items: list[RubricItem], *, force: bool) -> None:
-    # Boxes take their values from the database when first shown, and again whenever the
-    # stored sheet moved on without this page (another tab, an admin's reopen).
-    aid = sheet.assignment_id
-    for item in items:
-        for key, value in ((score_key(aid, item.code), sheet.scores.get(item.code)),
-                           (_comment_key(aid, item.code), sheet.comments.get(item.code, ""))):
-            if force or key not in st.session_state:
-                st.session_state[key] = value
-    if force or _overall_key(aid) not in st.session_state:
-        st.session_state[_overall_key(aid)] = sheet.overall_comment
-    st.session_state[_state_key(aid, "version")] = sheet.version
-
-
-def _entered(aid: int, items: list[RubricItem]) -> tuple[dict, dict, str]:
-    scores = {i.code: st.session_state.get(score_key(aid, i.code)) for i in items}
-    comments = {i.code: st.session_state.get(_comment_key(aid, i.code)) or "" for i in items}
-    return scores, comments, st.session_state.get(_overall_key(aid)) or ""
-
-
-def _save(ctx: PageContext, aid: int, items: list[RubricItem]) -> None:
-    """on_change of every box: write the whole sheet as a draft."""
-    scores, comments, overall = _entered(aid, items)
-    version = st.session_state.get(_state_key(aid, "version"))
-    try:
-        with writing(ctx) as session:
-            saved = store.save_draft(session, assignment_id=aid, viewer=ctx.viewer,
-                                     scores=scores, comments=comments, overall_comment=overall,
-                                     expected_version=int(version))
-    except ConflictError as err:
-        st.session_state[_state_key(aid, "message")] = ("error", err.message(ctx.lang))
-        st.session_state[_state_key(aid, "reload")] = True
-    except JixiaoError as err:
-        st.session_state[_state_key(aid, "message")] = ("error", err.message(ctx.lang))
-    else:
-        st.session_state[_state_key(aid, "version")] = saved.version
-        st.session_state[_state_key(aid, "message")] = (
-            "saved", ctx.t("review.sheet.saved", time=format_time(saved.updated_at)))
-
-
-def _submit(ctx: PageContext, aid: int, items: list[RubricItem]) -> None:
-    scores, comments, overall = _entered(aid, items)
-    st.session_state[_state_key(aid, "confirm")] = False
-    try:
-        with writing(ctx) as session:
-            draft = store.save_draft(
-                session, assignment_id=aid, viewer=ctx.viewer, scores=scores, comments=comments,
-                overall_comment=overall,
-                expected_version=int(st.session_state[_state_key(aid, "version")]))
-            store.submit_sheet(session, assignment_id=aid, viewer=ctx.viewer,
-                               expected_version=draft.version)
-    except ConflictError:
-        st.session_state[_state_key(aid, "message")] = (
-            "error", ctx.t("review.sheet.conflict"))
-        st.session_state[_state_key(aid, "reload")] = True
-    except JixiaoError as err:
-        st.session_state[_state_key(aid, "message")] = ("error", err.message(ctx.lang))
-    else:
-        st.session_state[_state_key(aid, "thanks")] = True
-
-
 def _item_box(ctx: PageContext, aid: int, item: RubricItem, items: list[RubricItem]) -> None:
     with st.container(border=True):
         st.markdown(f"**{item.name}**")
@@ -164,12 +75,14 @@ def _item_box(ctx: PageContext, aid: int, item: RubricItem, items: list[RubricIt
             ctx.t("review.sheet.score", low=f"{low:g}", high=f"{high:g}"),
             min_value=low, max_value=high, step=0.5, format="%.1f",
             key=score_key(aid, item.code), placeholder=ctx.t("review.sheet.unscored"),
-            on_change=_save, args=(ctx, aid, items),
+            on_change=save_entered, args=(ctx, aid, items),
             help=ctx.t("review.sheet.range_help", low=f"{low:g}", high=f"{high:g}"))
+        # A fixed slot, so the comment box below never moves when the warning comes and goes.
+        warning = st.empty()
         if value is not None and not low <= value <= high:
-            st.error(ctx.t("review.sheet.out_of_range", low=f"{low:g}", high=f"{high:g}"))
-        st.text_area(ctx.t("review.sheet.comment"), key=_comment_key(aid, item.code), height=68,
-                     on_change=_save, args=(ctx, aid, items))
+            warning.error(ctx.t("review.sheet.out_of_range", low=f"{low:g}", high=f"{high:g}"))
+        st.text_area(ctx.t("review.sheet.comment"), key=comment_key(aid, item.code), height=68,
+                     on_change=save_entered, args=(ctx, aid, items))
 
 
 def _next_task(tasks: list[TaskPublic], current: int) -> TaskPublic | None:
@@ -202,9 +115,10 @@ def _editable_sheet(ctx: PageContext, sheet: SheetPublic, items: list[RubricItem
         st.markdown(f"#### {level1}（{top:g} {ctx.t('review.points')}）")
         for item in group:
             _item_box(ctx, aid, item, items)
-    st.text_area(ctx.t("review.sheet.overall"), key=_overall_key(aid), height=100,
-                 on_change=_save, args=(ctx, aid, items))
-    scores, _, _ = _entered(aid, items)
+    st.text_area(ctx.t("review.sheet.overall"), key=overall_key(aid), height=100,
+                 on_change=save_entered, args=(ctx, aid, items))
+    entered = entered_values(aid, items)
+    scores = {i.code: entered[score_key(aid, i.code)] for i in items}
     missing = [i for i in items if scores[i.code] is None]
     total = sum(v for v in scores.values() if v is not None)
     top = sum(float(i.max_score) for i in items)
@@ -212,16 +126,16 @@ def _editable_sheet(ctx: PageContext, sheet: SheetPublic, items: list[RubricItem
               help=ctx.t("review.sheet.scored", done=len(items) - len(missing), total=len(items)))
     st.caption(ctx.t("review.sheet.scored", done=len(items) - len(missing), total=len(items)))
     if st.button(ctx.t("review.sheet.save"), key="review.sheet.save"):
-        _save(ctx, aid, items)
+        save_entered(ctx, aid, items)
         st.rerun()
-    if st.session_state.get(_state_key(aid, "confirm")):
+    if st.session_state.get(state_key(aid, "confirm")):
         st.warning(ctx.t("review.sheet.confirm", total=f"{total:g}", top=f"{top:g}"))
         yes, no = st.columns(2)
         yes.button(ctx.t("review.sheet.confirm_yes"), type="primary", width="stretch",
-                   key="review.sheet.confirm_yes", on_click=_submit, args=(ctx, aid, items))
+                   key="review.sheet.confirm_yes", on_click=submit_entered, args=(ctx, aid, items))
         if no.button(ctx.t("review.sheet.confirm_no"), width="stretch",
                      key="review.sheet.confirm_no"):
-            st.session_state[_state_key(aid, "confirm")] = False
+            st.session_state[state_key(aid, "confirm")] = False
             st.rerun()
         return
     if st.button(ctx.t("review.sheet.submit"), type="primary", width="stretch",
@@ -230,7 +144,7 @@ def _editable_sheet(ctx: PageContext, sheet: SheetPublic, items: list[RubricItem
             names = "、".join(i.name for i in missing[:5])
             st.error(ctx.t("review.sheet.missing", count=len(missing), names=names))
         else:
-            st.session_state[_state_key(aid, "confirm")] = True
+            st.session_state[state_key(aid, "confirm")] = True
             st.rerun()
 
 
@@ -264,14 +178,21 @@ def _sheet_column(ctx: PageContext, sheet: SheetPublic, items: list[RubricItem],
                   rnd: RoundPublic, tasks: list[TaskPublic]) -> None:
     aid = sheet.assignment_id
     st.subheader(ctx.t("review.sheet.rubric"))
+    # One slot for the save status, drawn on every run: a line appearing above the boxes would
+    # move them, and the browser would redraw (and empty) a box the rater is typing in.
+    status = st.empty()
     # Shown whatever state the sheet is in: a submit that lost to another tab lands on a
     # locked sheet and must still say why.
-    message = st.session_state.pop(_state_key(aid, "message"), None)
+    message = st.session_state.pop(state_key(aid, "message"), None)
     if message is not None:
         kind, text = message
-        (st.error if kind == "error" else st.caption)(text)
+        (status.error if kind == "error" else status.caption)(text)
+    elif sheet.status is SheetStatus.DRAFT:
+        status.caption(ctx.t("review.sheet.saved", time=format_time(sheet.updated_at)))
+    elif sheet.status is SheetStatus.ASSIGNED:
+        status.caption(ctx.t("review.sheet.autosave"))
     if sheet.status is SheetStatus.SUBMITTED:
-        if st.session_state.pop(_state_key(aid, "thanks"), False):
+        if st.session_state.pop(state_key(aid, "thanks"), False):
             st.success(ctx.t("review.sheet.thanks"))
             st.balloons()
         else:
@@ -320,15 +241,13 @@ def render_sheet(ctx: PageContext) -> None:
             st.info(ctx.t("review.tasks.none"))
             return
         sheet, items, rnd, report = _load(ctx, aid)
+        if sheet.rater_id != ctx.viewer.user_id:
+            st.error(ctx.t("review.sheet.not_yours"))
+            return
+        sheet = sync_draft(ctx, sheet, items)
     except JixiaoError as err:
         show_error(ctx, err)
         return
-    if sheet.rater_id != ctx.viewer.user_id:
-        st.error(ctx.t("review.sheet.not_yours"))
-        return
-    reload = st.session_state.pop(_state_key(aid, "reload"), False)
-    known = st.session_state.get(_state_key(aid, "version"))
-    _load_widgets(sheet, items, force=reload or (known is not None and known != sheet.version))
 
     st.title(report.title)
     st.caption(ctx.t("review.sheet.meta", round=rnd.title, deadline=format_date(rnd.deadline),
