@@ -234,7 +234,15 @@ def render_audit(ctx: PageContext) -> None:
 
     st.dataframe(pd.DataFrame([{
         ctx.t("review.audit.at"): format_time(e.at), ctx.t("review.audit.actor"): e.actor,
-        ctx.t("review.audit.entity"): e.entity, "ID": e.entity_id,
-        ctx.t("review.audit.action"): e.action, ctx.t("review.audit.old"): dump(e.old),
-        ctx.t("review.audit.new"): dump(e.new)} for e in reversed(entries)]),
-        hide_index=True, width="stretch")
+        ctx.t("review.audit.entity"): _label(ctx, "review.audit.entity_", e.entity),
+        ctx.t("review.audit.entity_id"): e.entity_id,
+        ctx.t("review.audit.action"): _label(ctx, "review.audit.action_", e.action),
+        ctx.t("review.audit.old"): dump(e.old), ctx.t("review.audit.new"): dump(e.new)}
+        for e in reversed(entries)]), hide_index=True, width="stretch")
+
+
+def _label(ctx: PageContext, prefix: str, code: str) -> str:
+    # A kind or action logged by a module newer than the catalogue shows as logged.
+    key = f"{prefix}{code}"
+    label = ctx.t(key)
+    return code if label == key else label

@@ -16,7 +16,7 @@ from indicators.frontdoor import PageContext
 from review import store
 from review.model import RoundPublic, RubricItem, SheetPublic
 from review.panel import panel_scores
-from review.ui_shell import reading, show_error
+from review.ui_shell import reading, show_error, show_table
 
 __all__ = ["show_outcome"]
 
@@ -90,9 +90,11 @@ def show_outcome(ctx: PageContext, sheet: SheetPublic, items: list[RubricItem],
     st.bar_chart(chart, x=ctx.t("review.outcome.rater"), y=ctx.t("review.sheet.total"),
                  horizontal=True, height=60 + 40 * len(totals))
     by_item = mine.pivot_table(index="item_code", columns="rater_id", values="score")
-    rows = [{ctx.t("review.sheet.col_item"): item.name,
-             ctx.t("review.outcome.col_own"): sheet.scores.get(item.code),
-             ctx.t("review.outcome.col_mean"): round(float(by_item.loc[item.code].mean()), 2),
-             ctx.t("review.sheet.col_max"): float(item.max_score)}
-            for item in items if item.code in by_item.index]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    shown = [item for item in items if item.code in by_item.index]
+    mean = ctx.t("review.outcome.col_mean")
+    show_table(pd.DataFrame({
+        ctx.t("review.sheet.col_item"): [item.name for item in shown],
+        ctx.t("review.outcome.col_own"): [sheet.scores.get(item.code) for item in shown],
+        mean: by_item.reindex([item.code for item in shown]).mean(axis=1).to_numpy(),
+        ctx.t("review.sheet.col_max"): [float(item.max_score) for item in shown]}),
+        decimals={mean: 2}, hide_index=True, width="stretch")

@@ -20,7 +20,7 @@ from indicators.model import Status
 from indicators.store import list_libraries
 from review import store
 from review.model import PanelMethod, RoundPublic, RoundStatus, UserPublic
-from review.ui_shell import BUREAU_TIME, format_date, reading, show_error, writing
+from review.ui_shell import BUREAU_TIME, format_date, reading, show_error, show_table, writing
 
 __all__ = ["ROUND_KEY", "render_rounds", "round_picker"]
 
@@ -123,7 +123,8 @@ def _reports_step(ctx: PageContext, rnd: RoundPublic) -> None:
             ctx.t("review.rounds.col_department"): r.department,
             ctx.t("review.rounds.col_file"): r.filename,
             ctx.t("review.rounds.col_size"): f"{r.size / 1024:.0f} KB",
-            "SHA-256": r.sha256[:12]} for r in reports]), hide_index=True, width="stretch")
+            ctx.t("review.rounds.col_sha256"): r.sha256[:12]} for r in reports]),
+            hide_index=True, width="stretch")
     if rnd.status is RoundStatus.CLOSED:
         return
     generation = st.session_state.get("review.upload.generation", 0)
@@ -167,12 +168,13 @@ def _assigned(ctx: PageContext, rnd: RoundPublic) -> pd.DataFrame:
         return store.progress(session, round_id=rnd.round_id, by=ctx.viewer)
 
 
-def _panel_step(ctx: PageContext, rnd: RoundPublic, raters: list[UserPublic],
-                sheets: pd.DataFrame) -> None:
+def _panel_step(ctx: PageContext, rnd: RoundPublic, raters: list[UserPublic]) -> None:
     st.markdown(f"#### {ctx.t('review.rounds.panel')}")
     by_id = {u.user_id: u for u in raters}
-    remembered = st.session_state.get(f"review.panel.{rnd.round_id}")
-    current = remembered if remembered is not None else sorted(set(sheets["rater_id"]))
+    # The stored panel is the starting choice, so a saved panel shows as saved on any visit.
+    with reading(ctx) as session:
+        current = [u.user_id for u in store.panel_members(session, round_id=rnd.round_id,
+                                                          by=ctx.viewer)]
     chosen = st.multiselect(
         ctx.t("review.rounds.panel_pick"), list(by_id),
         default=[u for u in current if u in by_id], key=f"review.panel_pick.{rnd.round_id}",
@@ -187,7 +189,6 @@ def _panel_step(ctx: PageContext, rnd: RoundPublic, raters: list[UserPublic],
         except JixiaoError as err:
             show_error(ctx, err)
             return
-        st.session_state[f"review.panel.{rnd.round_id}"] = list(chosen)
         st.success(ctx.t("review.rounds.panel_saved", n=len(chosen)))
 
 
@@ -206,7 +207,10 @@ def _auto_assign(ctx: PageContext, rnd: RoundPublic) -> None:
     loads = st.session_state.get("review.assign.loads")
     if loads is not None:
         st.caption(ctx.t("review.rounds.loads"))
-        st.dataframe(loads, hide_index=True)
+        show_table(pd.DataFrame({
+            ctx.t("review.admin.username"): loads["username"],
+            ctx.t("review.admin.department"): loads["department"].replace("", None),
+            ctx.t("review.rounds.load"): loads["load"]}), hide_index=True)
 
 
 def _manual_assign(ctx: PageContext, rnd: RoundPublic, raters: list[UserPublic],
@@ -313,7 +317,7 @@ def render_rounds(ctx: PageContext) -> None:
         sheets = _assigned(ctx, rnd)
         _reports_step(ctx, rnd)
         if rnd.status is not RoundStatus.CLOSED:
-            _panel_step(ctx, rnd, raters, sheets)
+            _panel_step(ctx, rnd, raters)
         _assignment_step(ctx, rnd, raters, sheets)
         _open_step(ctx, rnd, sheets)
     except JixiaoError as err:

@@ -10,6 +10,7 @@ result and where the rater's own total stood, with the other raters unnamed.
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from indicators.errors import JixiaoError
@@ -37,6 +38,7 @@ from review.ui_draft import (
 )
 from review.ui_outcome import show_outcome
 from review.ui_shell import (
+    MISSING,
     SHEET_PAGE,
     TASKS_PAGE,
     format_date,
@@ -44,6 +46,7 @@ from review.ui_shell import (
     go_to,
     reading,
     show_error,
+    show_table,
 )
 
 __all__ = ["render_sheet", "score_key"]
@@ -149,15 +152,16 @@ def _editable_sheet(ctx: PageContext, sheet: SheetPublic, items: list[RubricItem
 
 
 def _locked_sheet(ctx: PageContext, sheet: SheetPublic, items: list[RubricItem]) -> None:
-    rows = [{ctx.t("review.sheet.col_item"): item.name,
-             ctx.t("review.sheet.col_score"): sheet.scores.get(item.code),
-             ctx.t("review.sheet.col_max"): float(item.max_score),
-             ctx.t("review.sheet.col_comment"): sheet.comments.get(item.code, "")}
-            for item in items]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    show_table(pd.DataFrame({
+        ctx.t("review.sheet.col_item"): [item.name for item in items],
+        ctx.t("review.sheet.col_score"): [sheet.scores.get(item.code) for item in items],
+        ctx.t("review.sheet.col_max"): [float(item.max_score) for item in items],
+        ctx.t("review.sheet.col_comment"): [sheet.comments.get(item.code) or None
+                                            for item in items]}),
+        hide_index=True, width="stretch")
     total = sheet.total
     top = sum(float(i.max_score) for i in items)
-    st.metric(ctx.t("review.sheet.total"), "—" if total is None else f"{total:g} / {top:g}")
+    st.metric(ctx.t("review.sheet.total"), MISSING if total is None else f"{total:g} / {top:g}")
     if sheet.overall_comment:
         st.markdown(f"**{ctx.t('review.sheet.overall')}**")
         st.write(sheet.overall_comment)
@@ -251,7 +255,7 @@ def render_sheet(ctx: PageContext) -> None:
 
     st.title(report.title)
     st.caption(ctx.t("review.sheet.meta", round=rnd.title, deadline=format_date(rnd.deadline),
-                     department=report.department or "—"))
+                     department=report.department or MISSING))
     layout = st.segmented_control(
         ctx.t("review.sheet.layout"), _LAYOUTS, key="review.sheet.layout",
         default="tabs" if ctx.viewer.role is Role.DEPUTY else "side",

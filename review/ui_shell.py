@@ -7,10 +7,11 @@ message in the reader's language instead of a traceback.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -21,6 +22,7 @@ from indicators.frontdoor import PageContext
 __all__ = [
     "BUREAU_TIME",
     "DASHBOARD_PAGE",
+    "MISSING",
     "SHEET_PAGE",
     "TASKS_PAGE",
     "format_date",
@@ -29,12 +31,16 @@ __all__ = [
     "reading",
     "reading_engine",
     "show_error",
+    "show_table",
     "writing",
 ]
 
 TASKS_PAGE = "review-tasks"
 SHEET_PAGE = "review-sheet"
 DASHBOARD_PAGE = "review-dashboard"
+
+MISSING = "—"
+"""What a page shows for a value that is not there (an unscored item, an undefined statistic)."""
 
 # Deadlines and times are read in the bureau's own zone (China Standard Time), as the store does.
 BUREAU_TIME = timezone(timedelta(hours=8), "UTC+08:00")
@@ -244,3 +250,51 @@ def format_time(value: datetime | None) -> str:
         return "—"
     aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value
     return aware.astimezone(BUREAU_TIME).strftime("%Y-%m-%d %H:%M")
+
+
+def _number(digits: int | None):
+    def show(value: object) -> str:
+        if value is None or pd.isna(value):
+            return MISSING
+        if digits is None:
+            return f"{float(value):g}"
+        return f"{float(value):.{digits}f}"
+
+    return show
+
+
+def show_table(frame: pd.DataFrame, *, decimals: Mapping[str, int] | None = None,
+               **options: object) -> None:
+    """Show a table with every missing cell as "—" and numbers as people read them.
+
+    Parameters
+    ----------
+    frame
+        The table, columns already labelled in the reader's language.
+    decimals
+        Decimal places by column; other number columns show as written (``83``, ``3.5``).
+    **options
+        Passed on to ``st.dataframe`` (``hide_index``, ``width``, ``column_config``, …).
+
+    Returns
+    -------
+    None
+
+    Notes
+    -----
+    The numbers stay numbers underneath (a column still sorts by value); only what is shown
+    is formatted, through a pandas ``Styler``. Without it the grid writes "None" in an empty
+    cell, in English, on a Chinese page.
+
+    Examples
+    --------
+    >>> show_table.__name__
+    'show_table'
+    """
+    digits = dict(decimals or {})
+    shown = frame if frame.index.is_unique else frame.reset_index(drop=True)
+    styler = shown.style.format(na_rep=MISSING)
+    for column in shown.columns:
+        if column in digits or pd.api.types.is_float_dtype(shown[column]):
+            styler = styler.format(_number(digits.get(column)), subset=[column])
+    st.dataframe(styler, **options)

@@ -7,10 +7,13 @@ sheets submitted. Store calls set up and check what the pages cannot show.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
@@ -19,7 +22,7 @@ from streamlit.util import calc_hash
 import app_streamlit
 from indicators.database import clear_engine_cache, get_engine
 from indicators.frontdoor import Role, Viewer
-from indicators.i18n import LANGUAGES, catalogue
+from indicators.i18n import LANGUAGES, catalogue, t
 from review import store
 from review.auth import PasswordAuthenticator
 from review.demo import DEMO_ACCOUNTS
@@ -359,8 +362,35 @@ def test_admin_reopens_a_submitted_sheet_with_a_reason(db: str) -> None:
     assert shows(page_text(audit), "评分项 YJ0101 录入有误")
 
 
-def test_the_board_closes_the_round_and_shows_agreement_and_the_choice(db: str) -> None:
+def shown_cells(at: AppTest) -> list[str]:
+    """Every cell of every table on the last run, as the reader sees it (formatted)."""
+    cells: list[str] = []
+    for frame in at.dataframe:
+        styled = frame.proto.arrow_data.styler.display_values
+        table = pa.ipc.open_stream(styled).read_all().to_pandas() if styled else frame.value
+        cells += [str(v) for v in table.to_numpy().ravel()]
+    return cells
+
+
+class Spy:
+    """Records the keyword arguments of every ``store.panel_results`` call, then makes it."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, change=None) -> None:
+        self.calls: list[dict] = []
+        self.real = store.panel_results
+        self.change = change
+        monkeypatch.setattr(store, "panel_results", self)
+
+    def __call__(self, session: Session, **kwargs: object):
+        self.calls.append(kwargs)
+        result = self.real(session, **kwargs)
+        return result if self.change is None else self.change(result)
+
+
+def test_the_board_closes_the_round_and_shows_agreement_and_the_choice(
+        db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     rid = round_id(db)
+    spy = Spy(monkeypatch)
     at = request_page(sign_in("admin"), "review-dashboard")
     assert [m.label for m in at.metric][:4] == ["状态", "截止日期", "报告数", "已提交评分表"]
     at.button(key="review.board.close").click().run()
@@ -371,8 +401,31 @@ def test_the_board_closes_the_round_and_shows_agreement_and_the_choice(db: str) 
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert 0.0 < float(metrics["ICC(2,1)"]) < 1.0
-    assert "Kendall's W" in metrics
+    w_label = t("review.coef.kendall_w", "zh")
+    assert w_label in metrics
     assert "ICC(2,k)" in page_text(at) and "Krippendorff" in page_text(at)
+    # Kendall's W of the incomplete panel (4 of 8 raters per report) says how it was computed,
+    # or, where it cannot be computed, why, in the page's language.
+    with Session(get_engine(db)) as session:
+        table = store.panel_results(session, round_id=rid, by=viewer(db, "admin"), bootstrap=0,
+                                    item_agreement=False).agreement.set_index("coefficient")
+    expected = (t("review.results.w_incomplete", "zh") if pd.notna(table.loc["Kendall's W",
+                                                                              "value"])
+                else table.loc["Kendall's W", "note_zh"])
+    assert any(expected in c.value for c in at.caption)
+    # Missing values read "—", never "None" or "nan"; the severity model is described in Chinese.
+    cells = shown_cells(at)
+    assert "—" in cells and not {"None", "nan", "NaN", "<NA>"} & set(cells)
+    assert any(c.value.startswith("宽严效应按加法模型估计") for c in at.caption)
+    assert not any("Additive model" in c.value for c in at.caption)
+    # The first view leaves out the agreement per rubric item; opening it computes it once.
+    assert spy.calls and not any(call.get("item_agreement") for call in spy.calls)
+    at.toggle(key=f"review.results.per_item.{rid}").set_value(True).run()
+    assert not at.exception
+    assert any(call.get("item_agreement") for call in spy.calls)
+    with Session(get_engine(db)) as session:
+        first_item = store.rubric_items(session, round_id=rid)[0].name
+    assert first_item in shown_cells(at)
     at.radio(key="review.results.choice_pick").set_value(PanelChoice.ADJUSTED)
     at.text_input(key="review.results.reason").input("专家一明显偏严，采用调整后得分")
     at.button(key="review.results.record").click().run()
@@ -384,6 +437,33 @@ def test_the_board_closes_the_round_and_shows_agreement_and_the_choice(db: str) 
     at.button(key="review.export.build").click().run()
     assert not at.exception and not at.error
     assert at.session_state[f"review.export.{rid}"][:2] == b"PK"
+
+
+def test_a_coefficient_that_cannot_be_computed_says_why_in_the_readers_language(
+        db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    why = {"note_zh": "每份报告只有部分评审人评分，无法计算", "note_en": "incomplete panel"}
+
+    def without_w(result):
+        table = result.agreement.copy()
+        row = table["coefficient"] == "Kendall's W"
+        table.loc[row, ["value", "ci_low", "ci_high", "p_value"]] = float("nan")
+        table.loc[row, list(why)] = list(why.values())
+        return dataclasses.replace(result, agreement=table)
+
+    Spy(monkeypatch, without_w)
+    rid = round_id(db)
+    with Session(get_engine(db)) as session:
+        store.close_round(session, round_id=rid, by=viewer(db, "admin"))
+        session.commit()
+    at = sign_in("admin")
+    at.radio(key="app.lang").set_value("en").run()
+    request_page(at, "review-dashboard")
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Kendall's W"] == "—"
+    assert any(c.value == "incomplete panel" for c in at.caption)
+    assert any(c.value.startswith("Severity from the additive model") for c in at.caption)
+    assert not {"None", "nan"} & set(shown_cells(at))
 
 
 def test_staff_prepare_a_round_that_raters_then_see(db: str) -> None:
@@ -401,6 +481,10 @@ def test_staff_prepare_a_round_that_raters_then_see(db: str) -> None:
     at.multiselect(key=f"review.panel_pick.{rid}").set_value(panel).run()
     at.button(key="review.panel_save").click().run()
     assert at.success[0].value == "评审组已保存（3 人）。"
+    # Another visit (a new session, before any assignment) starts from the stored panel.
+    again = request_page(sign_in("finance"), "review-rounds")
+    again.selectbox(key="review.round_picker").set_value(rid).run()
+    assert sorted(again.multiselect(key=f"review.panel_pick.{rid}").value) == sorted(panel)
     at.number_input(key="review.assign.k").set_value(2).run()
     at.button(key="review.assign.auto").click().run()
     assert not at.error
