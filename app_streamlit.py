@@ -4,7 +4,8 @@
 (a SQLite file in the working folder when unset); the schema is brought up to date on the first
 start. In demo mode (``JIXIAO_DEMO=1``, or no database URL at all, as on a fresh machine) the
 demo county, its libraries and a half-scored review round are seeded once, and the login page
-lists the demo accounts.
+lists the demo accounts. A real database without an administrator offers, on the login page, a
+one-time form to create the first one; once an active administrator exists it is never shown.
 
 Each package's ``ui`` module offers ``pages()``; this module keeps the pages whose roles include
 the signed-in person's, groups them by section and hands them to ``st.navigation``. A page that
@@ -243,10 +244,61 @@ def _sign_in(viewer: Viewer) -> None:
     st.rerun()
 
 
+def _no_admin_yet(engine: Engine) -> bool:
+    from review.store import admin_exists
+
+    with Session(engine) as session:
+        return not admin_exists(session)
+
+
+def _first_admin_form(engine: Engine, lang: str) -> None:
+    """The one-time form of a new database: no one could sign in to create accounts otherwise."""
+    from review.auth import MIN_PASSWORD_LENGTH, PasswordAuthenticator
+    from review.store import create_user
+
+    st.subheader(t("review.first_admin.title", lang))
+    st.info(t("review.first_admin.note", lang))
+    with st.form("app.first_admin"):
+        username = st.text_input(t("review.admin.username", lang), key="app.first_admin.username")
+        name = st.text_input(t("review.admin.display_name", lang),
+                             key="app.first_admin.display_name")
+        first = st.text_input(t("app.invite.password", lang), type="password",
+                              key="app.first_admin.password",
+                              help=t("review.first_admin.password_help", lang,
+                                     n=MIN_PASSWORD_LENGTH))
+        again = st.text_input(t("app.invite.repeat", lang), type="password",
+                              key="app.first_admin.repeat")
+        submitted = st.form_submit_button(t("review.first_admin.submit", lang), type="primary",
+                                          key="app.first_admin.submit")
+    if not submitted:
+        return
+    if first != again:
+        st.error(t("app.invite.mismatch", lang))
+        return
+    try:
+        # by=None is the store's bootstrap: it refuses once any active admin exists, so two
+        # people filling this form at once still make only one first admin.
+        with Session(engine) as session:
+            create_user(session, username=username, display_name=name, role=Role.ADMIN,
+                        password=first, by=None)
+            session.commit()
+        with Session(engine) as session:
+            viewer = PasswordAuthenticator().authenticate(session, username=username.strip(),
+                                                          password=first)
+            session.commit()
+    except JixiaoError as err:
+        st.error(err.message(lang))
+        return
+    _sign_in(viewer)
+
+
 def _login_page(engine: Engine, lang: str, demo: bool) -> None:
     from review.auth import PasswordAuthenticator
 
     st.title(t("app.login.title", lang))
+    if not demo and _no_admin_yet(engine):
+        _first_admin_form(engine, lang)
+        st.divider()
     with st.form("app.login"):
         username = st.text_input(t("app.login.username", lang), key="app.login.username")
         password = st.text_input(t("app.login.password", lang), type="password",

@@ -227,3 +227,50 @@ def test_staff_see_management_pages_and_only_admins_the_system_pages(db: str) ->
     request_page(finance_app, "review-accounts")
     # Refused, the request falls back to the staff's landing page, the county overview.
     assert finance_app.header[0].value == "县级总览"
+
+
+# ------------------------------------------------------------------ the first administrator
+
+@pytest.fixture
+def empty_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A real (non-demo) database with no account at all, as on a bureau's first start."""
+    url = f"sqlite:///{tmp_path / 'county.sqlite3'}"
+    monkeypatch.setenv("JIXIAO_DATABASE_URL", url)
+    monkeypatch.setenv("JIXIAO_DEMO", "0")
+    yield url
+    clear_engine_cache()
+
+
+def first_admin_shown(at: AppTest) -> bool:
+    return any(h.value == "创建首个管理员账号" for h in at.subheader)
+
+
+def test_a_new_database_offers_the_first_admin_form_once(empty_db: str) -> None:
+    at = start()
+    assert not at.exception and at.title[0].value == "登录"
+    assert first_admin_shown(at)
+    at.text_input(key="app.first_admin.username").input("czj-admin")
+    at.text_input(key="app.first_admin.display_name").input("县财政局 管理员")
+    at.text_input(key="app.first_admin.password").input("县财政局-2022-管理")
+    at.text_input(key="app.first_admin.repeat").input("另一个密码-2022")
+    at.button(key="app.first_admin.submit").click().run()
+    assert at.error[0].value == "两次输入的密码不一致，请重新输入。"
+    at.text_input(key="app.first_admin.repeat").input("县财政局-2022-管理")
+    at.button(key="app.first_admin.submit").click().run()
+    assert not at.exception
+    assert any("县财政局 管理员" in c.value for c in at.sidebar.caption)
+    with Session(get_engine(empty_db)) as session:
+        assert store.admin_exists(session)
+        admin = store.get_viewer(session, user_id=1)
+    assert admin.role is Role.ADMIN and admin.username == "czj-admin"
+    # Never again: the next visitor gets the sign-in form only, and the password works.
+    again = start()
+    assert not first_admin_shown(again)
+    assert not [w for w in again.text_input if w.key.startswith("app.first_admin.")]
+    signed = sign_in(again, "czj-admin", "县财政局-2022-管理")
+    assert not signed.exception
+    assert any("县财政局 管理员" in c.value for c in signed.sidebar.caption)
+
+
+def test_the_first_admin_form_is_not_offered_beside_the_demo_accounts(db: str) -> None:
+    assert not first_admin_shown(start())
