@@ -17,7 +17,7 @@ from indicators.frontdoor import PageContext, Role
 from review import store
 from review.auth import create_invite
 from review.model import UserPublic
-from review.ui_shell import format_time, reading, show_error, writing
+from review.ui_shell import MISSING, format_time, reading, show_error, writing
 
 __all__ = ["invite_link", "render_accounts", "render_audit"]
 
@@ -188,7 +188,7 @@ def render_accounts(ctx: PageContext) -> None:
         ctx.t("review.admin.state"): ctx.t("review.admin.disabled" if u.disabled
                                            else "review.admin.active"),
         ctx.t("review.admin.locked_until"): format_time(u.locked_until)} for u in users]),
-        hide_index=True, width="stretch")
+        hide_index=True, width="stretch", placeholder=MISSING)
     with st.expander(ctx.t("review.admin.new"), icon=":material/person_add:"):
         _create_form(ctx)
     st.markdown(f"#### {ctx.t('review.admin.actions')}")
@@ -238,7 +238,8 @@ def render_audit(ctx: PageContext) -> None:
         ctx.t("review.audit.entity_id"): e.entity_id,
         ctx.t("review.audit.action"): _label(ctx, "review.audit.action_", e.action),
         ctx.t("review.audit.old"): dump(e.old), ctx.t("review.audit.new"): dump(e.new)}
-        for e in reversed(entries)]), hide_index=True, width="stretch")
+        for e in reversed(entries)]), hide_index=True, width="stretch",
+        placeholder=MISSING)
 
 
 def _label(ctx: PageContext, prefix: str, code: str) -> str:

@@ -18,7 +18,7 @@ from review import store
 from review.model import RoundPublic, RoundStatus
 from review.ui_results import render_export, render_results
 from review.ui_rounds import round_picker
-from review.ui_shell import format_date, format_time, reading, show_error, writing
+from review.ui_shell import MISSING, format_date, format_time, reading, show_error, writing
 
 __all__ = ["reminder_text", "render_dashboard"]
 
@@ -94,6 +94,7 @@ def _progress_tables(ctx: PageContext, sheets: pd.DataFrame) -> None:
             ctx.t("review.board.done"): per_report["done"].astype(int),
             ctx.t("review.board.assigned"): per_report["size"].astype(int),
             share: per_report["done"] / per_report["size"]}), hide_index=True, width="stretch",
+            placeholder=MISSING,
             column_config={share: st.column_config.ProgressColumn(share, min_value=0,
                                                                   max_value=1, format="percent")})
     with right:
@@ -104,7 +105,7 @@ def _progress_tables(ctx: PageContext, sheets: pd.DataFrame) -> None:
             ctx.t("review.status.draft"): per_rater["draft"].astype(int),
             ctx.t("review.board.assigned"): per_rater["size"].astype(int),
             ctx.t("review.tasks.overdue"): per_rater["overdue"].astype(int)}),
-            hide_index=True, width="stretch")
+            hide_index=True, width="stretch", placeholder=MISSING)
 
 
 def _overdue(ctx: PageContext, rnd: RoundPublic, sheets: pd.DataFrame) -> None:
@@ -117,7 +118,7 @@ def _overdue(ctx: PageContext, rnd: RoundPublic, sheets: pd.DataFrame) -> None:
         ctx.t("review.outcome.rater"): late["rater_name"],
         ctx.t("review.rounds.col_title"): late["report_title"],
         ctx.t("review.board.last_saved"): [format_time(v) for v in late["updated_at"]]}),
-        hide_index=True, width="stretch")
+        hide_index=True, width="stretch", placeholder=MISSING)
     st.caption(ctx.t("review.board.copy_note"))
     st.code(reminder_text(late, deadline=format_date(rnd.deadline), lang=ctx.lang),
             language=None, wrap_lines=True)

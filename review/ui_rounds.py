@@ -20,7 +20,15 @@ from indicators.model import Status
 from indicators.store import list_libraries
 from review import store
 from review.model import PanelMethod, RoundPublic, RoundStatus, UserPublic
-from review.ui_shell import BUREAU_TIME, format_date, reading, show_error, show_table, writing
+from review.ui_shell import (
+    BUREAU_TIME,
+    MISSING,
+    format_date,
+    reading,
+    show_error,
+    show_table,
+    writing,
+)
 
 __all__ = ["ROUND_KEY", "render_rounds", "round_picker"]
 
@@ -124,7 +132,7 @@ def _reports_step(ctx: PageContext, rnd: RoundPublic) -> None:
             ctx.t("review.rounds.col_file"): r.filename,
             ctx.t("review.rounds.col_size"): f"{r.size / 1024:.0f} KB",
             ctx.t("review.rounds.col_sha256"): r.sha256[:12]} for r in reports]),
-            hide_index=True, width="stretch")
+            hide_index=True, width="stretch", placeholder=MISSING)
     if rnd.status is RoundStatus.CLOSED:
         return
     generation = st.session_state.get("review.upload.generation", 0)
@@ -308,7 +316,7 @@ def render_rounds(ctx: PageContext) -> None:
             ctx.t("review.rounds.rubric"): r.rubric_ref,
             ctx.t("review.rounds.k"): r.raters_per_report,
             ctx.t("review.rounds.method"): ctx.t(f"review.method.{r.panel_method.value}")}
-            for r in rounds]), hide_index=True, width="stretch")
+            for r in rounds]), hide_index=True, width="stretch", placeholder=MISSING)
     rnd = round_picker(ctx, rounds)
     if rnd is None:
         return

@@ -283,8 +283,9 @@ def show_table(frame: pd.DataFrame, *, decimals: Mapping[str, int] | None = None
     Notes
     -----
     The numbers stay numbers underneath (a column still sorts by value); only what is shown
-    is formatted, through a pandas ``Styler``. Without it the grid writes "None" in an empty
-    cell, in English, on a Chinese page.
+    is formatted, through a pandas ``Styler``, and the grid's placeholder for a missing cell
+    is the dash. Left alone, the grid writes "None" in an empty cell, in English, on a
+    Chinese page.
 
     Examples
     --------
@@ -297,4 +298,5 @@ def show_table(frame: pd.DataFrame, *, decimals: Mapping[str, int] | None = None
     for column in shown.columns:
         if column in digits or pd.api.types.is_float_dtype(shown[column]):
             styler = styler.format(_number(digits.get(column)), subset=[column])
-    st.dataframe(styler, **options)
+    # The grid draws a missing cell itself, ignoring the Styler, so it gets the dash here too.
+    st.dataframe(styler, placeholder=MISSING, **options)

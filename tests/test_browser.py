@@ -142,17 +142,23 @@ def score_boxes(page):
     return page.get_by_role("spinbutton", name=label_pattern("review.sheet.score", "low", "high"))
 
 
-def fill_every_score(page) -> dict[int, str]:
+def fill_every_score(page) -> tuple[dict[int, str], int]:
     """Type a score into every empty box as fast as a quick typist, without waiting for saves.
 
     Each box saves the draft and reruns the page; the next box is typed while that run is
     still going, as a reviewer tabbing through the sheet does. Returns what went into which
-    box, once the page counts every item as scored and has finished its runs.
+    box and how many boxes there are, once the page counts every item as scored and has
+    finished its runs.
     """
     boxes = score_boxes(page)
-    boxes.first.wait_for()
+    # The count under the boxes is drawn after the last of them, so it says how many to expect.
+    scored = page.get_by_text(label_pattern("review.sheet.scored", "done", "total")).first
+    scored.wait_for()
     settle(page)
-    total = boxes.count()
+    found = label_pattern("review.sheet.scored", "done", "total", named=True).match(
+        scored.inner_text().strip())
+    total = int(found["total"])
+    expect(boxes).to_have_count(total)
     typed: dict[int, str] = {}
     for i in range(total):
         box = boxes.nth(i)
@@ -165,7 +171,7 @@ def fill_every_score(page) -> dict[int, str]:
         box.press("Tab")
     page.get_by_text(zh("review.sheet.scored", done=total, total=total), exact=True).first.wait_for()
     settle(page)
-    return typed
+    return typed, total
 
 
 def sheet_sums(page) -> tuple[float, float]:
@@ -234,7 +240,7 @@ def story(browser, app_url: str, shots: Shots) -> None:
     (untouched if untouched.count() else resume).first.click()
     expert.get_by_role("button", name=zh("review.sheet.submit"), exact=True).wait_for()
     sheet_id = re.search(r"[?&]sheet=(\d+)", expert.url)[1]
-    typed = fill_every_score(expert)
+    typed, items = fill_every_score(expert)
 
     # 4b. Every value typed in a hurry is stored: the expert closes the browser, signs in
     # again, reopens the sheet and finds each box as they left it.
@@ -242,7 +248,8 @@ def story(browser, app_url: str, shots: Shots) -> None:
     expert = shots.pages["expert"] = sign_in(browser, app_url, who.username)
     expert.locator(f".st-key-review-open-{sheet_id} button").click()
     boxes = score_boxes(expert)
-    boxes.first.wait_for()
+    expert.get_by_text(zh("review.sheet.scored", done=items, total=items),
+                       exact=True).first.wait_for()
     settle(expert)
     for i, value in typed.items():
         expect(boxes.nth(i)).to_have_value(value)
@@ -296,7 +303,7 @@ def story(browser, app_url: str, shots: Shots) -> None:
     agreement = admin.get_by_role("heading", name=zh("review.results.agreement"), exact=True)
     agreement.wait_for(timeout=FIRST_LOAD_MS)
     assert -1.0 <= float(metric(admin, "ICC(2,1)").inner_text()) <= 1.0
-    metric(admin, "Kendall's W").wait_for()
+    metric(admin, zh("review.coef.kendall_w")).wait_for()
     shots.take(admin, "admin-agreement", focus=agreement)
     raters = table_with_column(admin, "review.results.effect")
     raters.locator("td", has_text=who.display_name).first.wait_for(state="attached")

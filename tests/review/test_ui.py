@@ -240,6 +240,8 @@ def test_submit_needs_every_item_then_a_confirmation_and_locks_the_sheet(db: str
     assert at.success[0].value.startswith("评分已提交，谢谢您")
     assert not [b for b in at.number_input if b.key.startswith(f"review.score.{aid}.")]
     assert at.button(key="review.sheet.next").label.startswith("下一份报告")
+    # The locked sheet's empty comments read "—", not "None".
+    assert "—" in shown_cells(at) and "None" not in shown_cells(at)
     stored = next(s for s in sheets(db) if s.assignment_id == aid)
     assert stored.status is SheetStatus.SUBMITTED and stored.total == 46.0
 
@@ -363,12 +365,19 @@ def test_admin_reopens_a_submitted_sheet_with_a_reason(db: str) -> None:
 
 
 def shown_cells(at: AppTest) -> list[str]:
-    """Every cell of every table on the last run, as the reader sees it (formatted)."""
+    """Every cell of every table on the last run as the browser's grid draws it.
+
+    The grid draws a missing value as the table's placeholder ("None" when none is set),
+    whatever a Styler says; any other cell shows the Styler's text when there is one.
+    """
     cells: list[str] = []
     for frame in at.dataframe:
+        raw = frame.value
         styled = frame.proto.arrow_data.styler.display_values
-        table = pa.ipc.open_stream(styled).read_all().to_pandas() if styled else frame.value
-        cells += [str(v) for v in table.to_numpy().ravel()]
+        text = pa.ipc.open_stream(styled).read_all().to_pandas() if styled else raw
+        missing = frame.proto.placeholder or "None"
+        cells += [missing if pd.isna(value) else str(shown) for value, shown in
+                  zip(raw.to_numpy().ravel(), text.to_numpy().ravel(), strict=True)]
     return cells
 
 
