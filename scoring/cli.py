@@ -192,11 +192,13 @@ def _print_text(path: str, report: dict[str, Any]) -> None:
                            [[label, f"{w:>6.4f}", f"{w * 100:>6.2f}%"]
                             for label, w in report["weights"].items()]):
         echo(line)
+    # State the comparison that actually holds, so a rejection does not print "CR < 0.10".
+    relation = "<" if report["acceptable"] else "≥"
     verdict = "通过 accepted" if report["acceptable"] else "未通过 rejected"
     echo(
         f"λmax = {report['lambda_max']:.4f}   CI = {report['ci']:.4f}   "
         f"RI = {report['ri']:.4f} ({report['ri_table']})   CR = {report['cr']:.4f}   "
-        f"{verdict} (CR < {report['cr_threshold']:.2f})"
+        f"{verdict} (CR {relation} {report['cr_threshold']:.2f})"
     )
     if report["note"]:
         echo(f"注 note: {report['note']}")

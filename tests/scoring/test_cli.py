@@ -82,6 +82,7 @@ def test_rejected_matrix_lists_judgments_to_revise(cli, tmp_path):
     assert report["acceptable"] is False and report["revise"]
     text_out = CliRunner().invoke(cli, ["ahp", write(tmp_path, text)]).output
     assert "未通过" in text_out and "建议优先修改" in text_out
+    assert "CR ≥ 0.10" in text_out and "CR < 0.10" not in text_out
 
 
 def test_missing_judgments_and_geometric_method(cli, tmp_path):
