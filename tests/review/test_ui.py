@@ -163,7 +163,14 @@ def _used_keys() -> set[str]:
                 "review.sheet.layout_{}": ["side", "tabs"],
                 "review.rounds.{}_mode": ["auto", "manual"],
                 "review.audit.kind_{}": ["all", "user", "round", "report", "panel",
-                                         "assignment", "sheet"]}
+                                         "assignment", "sheet"],
+                "review.audit.entity_{}": ["user", "round", "report", "panel", "assignment",
+                                           "sheet"],
+                "review.results.w_{}": ["incomplete", "drop_items", "drop_raters", "complete"],
+                "review.results.about_{}": ["icc21", "icc2k", "w"],
+                "review.coef.{}": ["kendall_w", "alpha", "fleiss", "ac1", "ac2", "percent"],
+                "review.coef.form_{}": ["nominal", "ordinal", "interval", "ratio", "quadratic",
+                                        "linear", "radical"]}
     for pattern, values in families.items():
         keys |= {pattern.format(v) for v in values}
     for spec in pages():
