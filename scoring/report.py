@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import altair as alt
 import numpy as np
 import pandas as pd
 
@@ -17,6 +18,10 @@ from indicators.errors import InputError
 from scoring.project import ProjectScores
 
 __all__ = [
+    "GRADE_CHART_COLOURS",
+    "grade_count_chart",
+    "grade_stack_chart",
+    "row_bar_chart",
     "INDICATOR_RESULT_COLUMNS",
     "PROJECT_RESULT_COLUMNS",
     "grade_counts",
@@ -268,3 +273,132 @@ def summary_by(projects: pd.DataFrame, by: str, *,
                                  minlength=n).astype(int)
     out["good_share"] = out[list(labels[:2])].sum(axis=1) / count
     return out
+
+
+GRADE_CHART_COLOURS: dict[str, str] = {"优": "#2e7d32", "良": "#1565c0", "中": "#f9a825",
+                                       "差": "#c62828"}
+"""One fixed colour per grade on every chart: green, blue, amber, red (best to worst)."""
+
+_ROW_PX = 26
+
+
+def _grade_scale(labels: Sequence[str]) -> alt.Scale:
+    # Grades outside the four standard ones keep a neutral grey so colours never shift.
+    return alt.Scale(domain=list(labels),
+                     range=[GRADE_CHART_COLOURS.get(g, "#9e9e9e") for g in labels])
+
+
+def grade_count_chart(counts: pd.Series, *, grade_title: str, count_title: str) -> alt.Chart:
+    """Bar chart of projects per grade, best grade first, one fixed colour per grade.
+
+    Parameters
+    ----------
+    counts
+        Count per grade, indexed by the band table's labels best first (see
+        :func:`grade_counts`).
+    grade_title, count_title
+        Axis titles in the page's language.
+
+    Returns
+    -------
+    altair.Chart
+        Vertical bars in label order with horizontal axis labels.
+
+    Notes
+    -----
+    The order is the band table's (优, 良, 中, 差), not alphabetical, so the chart reads like
+    the grading rule.
+
+    Examples
+    --------
+    >>> chart = grade_count_chart(pd.Series([1, 2, 0, 0], index=["优", "良", "中", "差"]),
+    ...                           grade_title="等级", count_title="项目数")
+    >>> chart.to_dict()["encoding"]["x"]["sort"]
+    ['优', '良', '中', '差']
+    """
+    labels = [str(g) for g in counts.index]
+    data = pd.DataFrame({"grade": labels, "count": counts.to_numpy()})
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X("grade:N", sort=labels, title=grade_title, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("count:Q", title=count_title),
+        color=alt.Color("grade:N", scale=_grade_scale(labels), legend=None),
+        tooltip=["grade", "count"])
+
+
+def grade_stack_chart(frame: pd.DataFrame, labels: Sequence[str], *, by: str,
+                      by_title: str, grade_title: str, count_title: str) -> alt.Chart:
+    """Horizontal stacked bars of grades per row (department), every row labelled.
+
+    Parameters
+    ----------
+    frame
+        One row per ``by`` value and one count column per grade label.
+    labels
+        The grade labels, best first.
+    by
+        The column naming the rows (e.g. ``department``).
+    by_title, grade_title, count_title
+        Axis and legend titles in the page's language.
+
+    Returns
+    -------
+    altair.Chart
+        Stacked bars, grades in label order with fixed colours, tall enough for every row.
+
+    Notes
+    -----
+    The height grows with the number of rows so no department label is dropped.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"department": ["教育局", "卫健局"], "优": [1, 0], "良": [2, 1],
+    ...                       "中": [0, 1], "差": [0, 0]})
+    >>> chart = grade_stack_chart(frame, ["优", "良", "中", "差"], by="department",
+    ...                           by_title="部门", grade_title="等级", count_title="项目数")
+    >>> chart.to_dict()["height"]
+    92
+    """
+    labels = [str(g) for g in labels]
+    long = frame.melt(id_vars=[by], value_vars=labels, var_name="grade", value_name="count")
+    # The rank keeps 优 at the left of each bar whatever order the data came in.
+    long["rank"] = long["grade"].map({g: i for i, g in enumerate(labels)})
+    return alt.Chart(long).mark_bar().encode(
+        y=alt.Y(f"{by}:N", title=by_title, axis=alt.Axis(labelLimit=240)),
+        x=alt.X("count:Q", title=count_title, stack="zero"),
+        color=alt.Color("grade:N", scale=_grade_scale(labels), sort=labels,
+                        title=grade_title),
+        order=alt.Order("rank:Q"),
+        tooltip=[by, "grade", "count"]).properties(height=_ROW_PX * len(frame) + 40)
+
+
+def row_bar_chart(values: pd.Series, *, by_title: str, value_title: str) -> alt.Chart:
+    """Horizontal bars, one per labelled row, tall enough that every label shows.
+
+    Parameters
+    ----------
+    values
+        One number per row, indexed by the row label (e.g. a department's mean total).
+    by_title, value_title
+        Axis titles in the page's language.
+
+    Returns
+    -------
+    altair.Chart
+        Bars in the series' order.
+
+    Notes
+    -----
+    The height grows with the number of rows so no label is dropped.
+
+    Examples
+    --------
+    >>> row_bar_chart(pd.Series([80.0, 90.0], index=["甲", "乙"]), by_title="部门",
+    ...               value_title="平均分").to_dict()["height"]
+    92
+    """
+    labels = [str(i) for i in values.index]
+    data = pd.DataFrame({"row": labels, "value": values.to_numpy()})
+    return alt.Chart(data).mark_bar().encode(
+        y=alt.Y("row:N", sort=labels, title=by_title, axis=alt.Axis(labelLimit=240)),
+        x=alt.X("value:Q", title=value_title),
+        tooltip=["row", "value"]).properties(height=_ROW_PX * len(values) + 40)

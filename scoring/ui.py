@@ -30,7 +30,14 @@ from scoring.io import (
     result_workbook_bytes,
     write_scoring_workbook,
 )
-from scoring.report import PROJECT_RESULT_COLUMNS, grade_counts, project_results, summary_by
+from scoring.report import (
+    PROJECT_RESULT_COLUMNS,
+    grade_count_chart,
+    grade_counts,
+    project_results,
+    row_bar_chart,
+    summary_by,
+)
 from scoring.store import list_score_runs, resolve_library, save_score_run
 from scoring.targets import DEFAULT_WEIGHT_SET, project_frame, score_target_tables
 
@@ -242,14 +249,16 @@ def _results(ctx: PageContext, state: dict[str, Any]) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{ctx.t('scoring.projects.distribution')}**")
-        st.bar_chart(pd.DataFrame({ctx.t("scoring.projects.count"): counts.to_numpy()},
-                                  index=pd.Index(counts.index, name=ctx.t("scoring.col.grade"))),
-                     horizontal=False)
+        st.altair_chart(grade_count_chart(counts, grade_title=ctx.t("scoring.col.grade"),
+                                          count_title=ctx.t("scoring.projects.count")),
+                        use_container_width=True)
     with right:
         st.markdown(f"**{ctx.t('scoring.projects.by_department')}**")
         by_department = summary_by(projects, "department", labels=labels)
-        st.bar_chart(by_department.set_index("department")["mean_total"].rename(
-            ctx.t("scoring.projects.mean")).sort_values(), horizontal=True)
+        means = by_department.set_index("department")["mean_total"].sort_values(ascending=False)
+        st.altair_chart(row_bar_chart(means, by_title=ctx.t("scoring.col.department"),
+                                      value_title=ctx.t("scoring.projects.mean")),
+                        use_container_width=True)
     who = ctx.viewer.display_name
     st.download_button(ctx.t("scoring.projects.download"),
                        data=lambda: result_workbook_bytes(result, tables, created_by=who,

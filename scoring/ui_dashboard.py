@@ -23,6 +23,7 @@ from scoring.county_year_store import YEAR_KINDS, load_county_year
 from scoring.lifecycle_decision_store import current_decisions
 from scoring.lifecycle_run_store import StoredYearRun, get_year_run, list_year_runs, save_year_run
 from scoring.money import format_wan
+from scoring.report import grade_stack_chart
 from scoring.ui_lifecycle import SECTION, Setting, start_page
 from scoring.ui_lifecycle_tables import XLSX, labelled, show_table, workbook_bytes
 from scoring.year import run_year
@@ -338,8 +339,14 @@ def render_dashboard(ctx: PageContext) -> None:
     st.subheader(ctx.t("dashboard.grades"))
     grades = stored.grades
     if len(grades):
-        labels = [c for c in grades.columns if c not in ("department", "total")]
-        st.bar_chart(grades.set_index("department")[labels], horizontal=True, stack=True)
+        order = {g: i for i, g in enumerate(("优", "良", "中", "差"))}
+        labels = sorted((c for c in grades.columns if c not in ("department", "total")),
+                        key=lambda g: order.get(g, len(order)))
+        chart = grade_stack_chart(grades, labels, by="department",
+                                  by_title=ctx.t("lifecycle.col.department"),
+                                  grade_title=ctx.t("lifecycle.col.grade"),
+                                  count_title=ctx.t("scoring.projects.count"))
+        st.altair_chart(chart, use_container_width=True)
         show_table(ctx, grades, key="dashboard.grades")
     numbers = pd.DataFrame({"number": [number_label(ctx, k) for k in s.numbers],
                             "value": [str(v) for v in s.numbers.values()], "key": list(s.numbers)})

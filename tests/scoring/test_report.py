@@ -76,3 +76,22 @@ def test_summary_by_department_and_budget_type_worked_by_hand():
 def test_grade_counts_keep_every_label_in_order():
     assert grade_counts(pd.Series(["差", None, "差"]), ["优", "良", "中", "差"]).to_dict() == {
         "优": 0, "良": 0, "中": 0, "差": 2}
+
+
+def test_grade_charts_keep_the_grading_order_and_fixed_colours() -> None:
+    # A trial user saw 中/优/差/良 (alphabetical) in changing colours; the rule reads 优→差.
+    from scoring.report import GRADE_CHART_COLOURS, grade_count_chart, grade_stack_chart
+
+    spec = grade_count_chart(pd.Series([3, 1, 0, 2], index=["优", "良", "中", "差"]),
+                             grade_title="等级", count_title="项目数").to_dict()
+    assert spec["encoding"]["x"]["sort"] == ["优", "良", "中", "差"]
+    assert spec["encoding"]["x"]["axis"]["labelAngle"] == 0
+    assert spec["encoding"]["color"]["scale"]["range"] == [
+        GRADE_CHART_COLOURS[g] for g in ("优", "良", "中", "差")]
+    frame = pd.DataFrame({"department": [f"部门{i}" for i in range(12)], "差": 1, "优": 2,
+                          "良": 0, "中": 1})
+    stacked = grade_stack_chart(frame, ["优", "良", "中", "差"], by="department",
+                                by_title="部门", grade_title="等级", count_title="项目数")
+    # Twelve departments need more height than the default so every label is drawn.
+    assert stacked.to_dict()["height"] >= 12 * 20
+    assert stacked.to_dict()["encoding"]["color"]["scale"]["domain"] == ["优", "良", "中", "差"]
