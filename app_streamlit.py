@@ -213,7 +213,9 @@ def navigation_sections(specs: Iterable[PageSpec], role: Role) -> dict[str, list
     return grouped
 
 
-@st.cache_resource(show_spinner=False)
+# The first start builds the schema and seeds the demo for several seconds: say so, in both
+# languages since the reader's choice is not known yet.
+@st.cache_resource(show_spinner="正在准备数据库… / Preparing the database…")
 def _ready_engine(url: str, demo: bool) -> Engine:
     # One engine and one preparation per database URL for the whole server process.
     engine = get_engine(url)
@@ -391,7 +393,8 @@ def _signed_in(engine: Engine, viewer: Viewer, lang: str, demo: bool) -> None:
     if not navigation:
         st.warning(t("app.no_pages", lang))
         return
-    st.navigation(navigation).run()
+    # Expanded: a collapsed sidebar hid half of the staff's pages behind an English "View more".
+    st.navigation(navigation, expanded=True).run()
 
 
 def main() -> None:

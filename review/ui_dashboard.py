@@ -219,7 +219,7 @@ def render_dashboard(ctx: PageContext) -> None:
     view = st.segmented_control(
         ctx.t("review.board.view"), views, key=f"review.board.view.{rnd.round_id}",
         default="results" if rnd.status is RoundStatus.CLOSED else "progress",
-        format_func=lambda v: ctx.t(f"review.board.tab_{v}")) or "progress"
+        format_func=lambda v: ctx.t(f"review.board.tab_{v}"), required=True)
     if view == "progress":
         _progress_tables(ctx, sheets)
         _overdue(ctx, rnd, sheets)

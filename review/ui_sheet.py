@@ -259,7 +259,7 @@ def render_sheet(ctx: PageContext) -> None:
     layout = st.segmented_control(
         ctx.t("review.sheet.layout"), _LAYOUTS, key="review.sheet.layout",
         default="tabs" if ctx.viewer.role is Role.DEPUTY else "side",
-        format_func=lambda v: ctx.t(f"review.sheet.layout_{v}")) or "side"
+        format_func=lambda v: ctx.t(f"review.sheet.layout_{v}"), required=True)
     if layout == "tabs":
         document_area, sheet_area = st.tabs([ctx.t("review.sheet.document"),
                                              ctx.t("review.sheet.rubric")])
