@@ -100,6 +100,8 @@ def create_round(
     InputError
         Empty title, k < 1, unknown method, a rubric that is not published or has an item
         without a positive weight.
+    ConflictError
+        A round with the same title exists.
 
     Notes
     -----
@@ -126,6 +128,11 @@ def create_round(
     title = str(title or "").strip()
     if not title:
         raise InputError("轮次名称不能为空", "a round needs a title", field="title")
+    # Rounds are picked by title in the pages; two alike sent uploads to the wrong one.
+    if session.exec(select(RoundRow.id).where(RoundRow.title == title)).first() is not None:
+        raise ConflictError(f"已有名为“{title}”的评审轮次，请换一个名称",
+                            f"a review round named '{title}' already exists; choose another title",
+                            field="title")
     if int(raters_per_report) < 1:
         raise InputError("每份报告的评审人数至少为 1", "raters_per_report must be at least 1",
                          field="raters_per_report")

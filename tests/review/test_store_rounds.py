@@ -54,6 +54,10 @@ def test_round_creation_checks_its_inputs(engine: sa.Engine) -> None:
                                deadline="30/06/2021")
         latest = store.create_round(s, rubric_ref="report-review-rubric", by=world.admin, **make)
         assert latest.rubric_ref == RUBRIC
+        s.flush()
+        with pytest.raises(ConflictError) as err:
+            store.create_round(s, rubric_ref=RUBRIC, by=world.admin, **make)
+        assert "轮次" in err.value.zh and err.value.location.field == "title"
 
 
 def test_rounds_are_visible_to_staff_and_to_their_panel_only(engine: sa.Engine) -> None:
