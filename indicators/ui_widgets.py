@@ -16,12 +16,13 @@ import streamlit as st
 
 from indicators.errors import JixiaoError, ValidationError, ValidationIssue
 from indicators.frontdoor import PageContext
-from indicators.model import LibraryVersion, Status
+from indicators.model import LibraryVersion, Status, parse_version
 from indicators.store import LibrarySummary
 
 __all__ = [
     "flash",
     "issues_frame",
+    "latest_published",
     "pick_version",
     "require_staff",
     "select_next",
@@ -90,8 +91,39 @@ def select_next(key: str, ref: str) -> None:
     st.session_state[f"{key}.next"] = ref
 
 
+def latest_published(summaries: Sequence[LibrarySummary], framework: str) -> str | None:
+    """The ref of the newest published version of one framework, if any is stored.
+
+    Parameters
+    ----------
+    summaries
+        Stored versions, as :func:`indicators.store.list_libraries` gives them.
+    framework
+        The framework id, e.g. ``national-target``.
+
+    Returns
+    -------
+    str or None
+        ``framework@version`` of the highest published version, or None.
+
+    Notes
+    -----
+    Versions compare as (major, minor, patch) numbers, so 1.10.0 is newer than 1.9.0.
+
+    Examples
+    --------
+    >>> a = LibrarySummary("national-target", "1.0.0", Status.PUBLISHED, "国家", "target", 3)
+    >>> b = LibrarySummary("national-target", "1.1.0", Status.DRAFT, "国家", "target", 3)
+    >>> latest_published([a, b], "national-target")
+    'national-target@1.0.0'
+    """
+    found = [s for s in summaries if s.id == framework and s.status is Status.PUBLISHED]
+    return max(found, key=lambda s: parse_version(s.version)).ref if found else None
+
+
 def pick_version(ctx: PageContext, summaries: Sequence[LibrarySummary], *, key: str,
-                 label: str, prefer: Status | None = None) -> LibrarySummary:
+                 label: str, prefer: Status | None = None,
+                 framework: str | None = None) -> LibrarySummary:
     """A select box of library versions labelled with title, ref and status badge.
 
     Parameters
@@ -106,6 +138,9 @@ def pick_version(ctx: PageContext, summaries: Sequence[LibrarySummary], *, key: 
         Message key of the box's label.
     prefer
         Select the first version of this status when nothing is selected yet.
+    framework
+        Select this framework's newest published version first when nothing is selected yet
+        (before ``prefer``).
 
     Returns
     -------
@@ -130,6 +165,8 @@ def pick_version(ctx: PageContext, summaries: Sequence[LibrarySummary], *, key: 
         st.session_state[key] = wanted
     elif st.session_state.get(key) not in by_ref:
         preferred = [s.ref for s in summaries if prefer is not None and s.status is prefer]
+        home = latest_published(summaries, framework) if framework is not None else None
+        preferred = [home] if home is not None else preferred
         st.session_state[key] = preferred[0] if preferred else summaries[0].ref
     chosen = st.selectbox(
         ctx.t(label), list(by_ref), key=key,

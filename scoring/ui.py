@@ -22,7 +22,7 @@ from indicators.frameworks import builtin_frameworks, load_builtin
 from indicators.frontdoor import STAFF_ROLES, PageContext, PageSpec
 from indicators.model import Status, TargetTable
 from indicators.store import get_target_table, list_libraries, list_projects
-from indicators.ui_widgets import require_staff, show_error
+from indicators.ui_widgets import latest_published, require_staff, show_error
 from scoring.grades import available_band_tables, load_bands
 from scoring.io import (
     GRADE_COLOURS,
@@ -47,6 +47,8 @@ SECTION = "scoring.section"
 """Message key of the navigation section the scoring pages sit in."""
 
 _RESULT = "scoring.projects.result"
+# Projects are graded against their 绩效目标表, so the target framework is the natural default.
+_HOME_FRAMEWORK = "national-target"
 _SHOWN = ("project", "name", "department", "budget_type", "amount", "execution_rate",
           "indicator_points", "budget_points", "total", "grade", "n_missing")
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -115,10 +117,14 @@ def stored_tables(session: Session, *, year: int) -> list[TargetTable]:
             for p in list_projects(session, year=year)]
 
 
-def _library_refs(session: Session) -> list[str]:
-    stored = [s.ref for s in list_libraries(session) if s.status is not Status.RETIRED]
-    shipped = [load_builtin(f).ref for f in builtin_frameworks()]
-    return list(dict.fromkeys(stored + shipped))
+def _library_refs(session: Session) -> tuple[list[str], str]:
+    """The refs to offer and the default: the newest published 项目支出绩效目标 framework."""
+    summaries = list_libraries(session)
+    stored = [s.ref for s in summaries if s.status is not Status.RETIRED]
+    shipped = {f: load_builtin(f).ref for f in builtin_frameworks()}
+    refs = list(dict.fromkeys(stored + list(shipped.values())))
+    home = latest_published(summaries, _HOME_FRAMEWORK) or shipped.get(_HOME_FRAMEWORK, refs[0])
+    return refs, home
 
 
 def _demo_facts(codes: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -136,10 +142,11 @@ def _demo_facts(codes: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _choices(ctx: PageContext) -> dict[str, Any] | None:
     """The run's settings and its data source; None when there is nothing to score yet."""
     with Session(ctx.engine) as session:
-        refs = _library_refs(session)
+        refs, home = _library_refs(session)
         years = sorted({p.year for p in list_projects(session)})
     left, middle, right = st.columns(3)
     library = left.selectbox(ctx.t("scoring.projects.library"), refs,
+                             index=refs.index(home) if home in refs else 0,
                              key="scoring.projects.library")
     bands_names = available_band_tables()
     bands = middle.selectbox(ctx.t("scoring.projects.bands"), bands_names,

@@ -44,6 +44,8 @@ __all__ = ["calibration_report", "matching_nodes", "pages", "render_calibrate"]
 _RESULT = "calibrate.result"
 _DRAFT = "calibrate.draft"
 _VERSION = "calibrate.version"
+# The fitted 一级 weights belong to the 绩效目标 framework the projects are graded with.
+_HOME_FRAMEWORK = "national-target"
 
 
 def pages() -> list[PageSpec]:
@@ -191,7 +193,8 @@ def _publish(ctx: PageContext, state: dict[str, Any]) -> None:
     if not summaries:
         st.info(ctx.t("calibrate.no_library"))
         return
-    chosen = pick_version(ctx, summaries, key=_VERSION, label="calibrate.library")
+    chosen = pick_version(ctx, summaries, key=_VERSION, label="calibrate.library",
+                          framework=_HOME_FRAMEWORK)
     with Session(ctx.engine) as session:
         version = get_library(session, ref=chosen.ref)
     nodes = matching_nodes(version, list(result.weights.index))

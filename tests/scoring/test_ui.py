@@ -104,6 +104,8 @@ def test_demo_county_is_scored_shown_and_saved(url):
     at = page(url, demo=True)
     assert not at.exception
     assert at.selectbox(key="scoring.projects.year").value == 2021
+    # Projects are graded against 绩效目标表, so the target framework is what opens.
+    assert at.selectbox(key="scoring.projects.library").value.startswith("national-target@")
     at.selectbox(key="scoring.projects.library").set_value("sector-catalogue@1.0.0")
     at.button(key="scoring.projects.score").click().run()
     assert not at.exception and not at.error

@@ -127,6 +127,8 @@ def test_calibration_recovers_the_panels_weights_and_publishes_them(url) -> None
     assert fit.loc["校准权重（样本内）", "R²"] == pytest.approx(1.0, abs=1e-6)
     assert fit.loc["校准权重（交叉验证）", "R²"] == pytest.approx(1.0, abs=1e-6)
     assert fit.loc["现行权重", "R²"] < 0.999
+    # The fitted weights belong to the 绩效目标 framework, so it is the picker's default.
+    assert at.selectbox(key="calibrate.version").value == "national-target@1.0.0"
     at.selectbox(key="calibrate.version").set_value("national-target@1.0.0").run()
     assert at.selectbox(key="calibrate.node.national-target@1.0.0").value is None
     at.button(key="calibrate.save_draft").click().run()
