@@ -86,24 +86,26 @@ def _field_label(ctx: PageContext, name: str) -> str:
     return name if label == key else label
 
 
-def _default_pair(summaries: list[LibrarySummary]) -> tuple[str, str]:
-    """The pair a person most likely wants: the newest draft against the version before it.
+def _default_pair(session: Session, summaries: list[LibrarySummary]) -> tuple[str, str] | None:
+    """The pair a person most likely wants: a version against its predecessor, same framework.
 
-    Without drafts, the last two versions of a framework that has several; failing that, the
-    first two versions listed.
+    The newest draft against the version it was based on (or the framework's version before
+    it); without drafts, the last two versions of a framework that has several. None when no
+    framework has two versions: comparing two frameworks is never what anyone means.
     """
-    refs = [s.ref for s in summaries]
-    drafts = [s for s in summaries if s.status is Status.DRAFT]
-    if drafts:
-        newest = drafts[-1]
-        earlier = [s.ref for s in summaries if s.id == newest.id and s.ref != newest.ref]
-        others = [ref for ref in refs if ref != newest.ref]
-        return (earlier[-1] if earlier else others[0]), newest.ref
+    refs = {s.ref for s in summaries}
+    for draft in reversed([s for s in summaries if s.status is Status.DRAFT]):
+        base = get_library(session, ref=draft.ref).based_on
+        if base in refs and base.split("@", 1)[0] == draft.id:
+            return base, draft.ref
+        earlier = [s.ref for s in summaries if s.id == draft.id and s.ref != draft.ref]
+        if earlier:
+            return earlier[-1], draft.ref
     for framework in dict.fromkeys(s.id for s in reversed(summaries)):
         versions = [s.ref for s in summaries if s.id == framework]
         if len(versions) > 1:
             return versions[-2], versions[-1]
-    return refs[0], refs[1]
+    return None
 
 
 def render(ctx: PageContext) -> None:
@@ -120,8 +122,8 @@ def render(ctx: PageContext) -> None:
 
     Notes
     -----
-    The pickers start on the newest draft and the version before it, the comparison a person
-    publishing that draft wants to see.
+    The pickers start on the newest draft and the version it was based on (same framework),
+    the comparison a person publishing that draft wants to see.
 
     Examples
     --------
@@ -138,17 +140,18 @@ def render(ctx: PageContext) -> None:
         if len(summaries) < 2:
             st.info(ctx.t("indicators.diff.need_two"))
             return
-        old_default, new_default = _default_pair(summaries)
-        for key, ref in (("indicators.diff.old", old_default), ("indicators.diff.new", new_default)):
+        pair = _default_pair(session, summaries)
+        if pair is None:
+            st.info(ctx.t("indicators.diff.need_two"))
+            return
+        for key, ref in zip(("indicators.diff.old", "indicators.diff.new"), pair, strict=True):
             if key not in st.session_state:
                 st.session_state[key] = ref
-        left, right = st.columns(2)
-        with left:
-            old = pick_version(ctx, summaries, key="indicators.diff.old",
-                               label="indicators.diff.old")
-        with right:
-            new = pick_version(ctx, summaries, key="indicators.diff.new",
-                               label="indicators.diff.new")
+        # One picker per line: side by side, the title · ref · status label was cut off.
+        old = pick_version(ctx, summaries, key="indicators.diff.old",
+                           label="indicators.diff.old")
+        new = pick_version(ctx, summaries, key="indicators.diff.new",
+                           label="indicators.diff.new")
         if old.ref == new.ref:
             st.info(ctx.t("indicators.diff.same"))
             return

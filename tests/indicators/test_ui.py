@@ -292,6 +292,19 @@ def test_diff_page_shows_the_changed_weight_and_suggests_a_minor_bump(url):
     assert [m.value for m in at.metric if m.label == "权重调整"] == ["2"]
 
 
+def test_diff_page_never_opens_on_two_different_frameworks(url):
+    # Only one version of each shipped framework: nothing of the same framework to compare.
+    at = page(url, "library-diff")
+    assert not at.exception and not at.dataframe
+    assert any("同一指标库" in text for text in texts(at, "info"))
+    save(url, start_draft(library(url, "sector-catalogue@1.0.0"), author="王科长"))
+    save(url, start_draft(library(url, TARGET), author="王科长"))
+    at = page(url, "library-diff")
+    old = at.selectbox(key="indicators.diff.old").value
+    new = at.selectbox(key="indicators.diff.new").value
+    assert old.split("@")[0] == new.split("@")[0] and old != new
+
+
 def test_diff_page_marks_a_direction_change_as_major(url):
     save(url, edit_indicator(start_draft(library(url, TARGET), author="王科长"), "CC0101",
                              direction="≤"))
