@@ -278,7 +278,9 @@ def _pick_run(ctx: PageContext, setting: Setting) -> StoredYearRun | None:
     if not runs:
         st.info(ctx.t("dashboard.no_run", year=setting.year))
         return None
-    labels = {r.id: r.label() for r in runs}
+    # The store's label carries raw keys (demo); the picker shows them in the page's language.
+    labels = {r.id: f"#{r.id} {r.year} {r.config} {ctx.t(f'dashboard.source.{r.source}')} "
+                    f"{r.created_at:%Y-%m-%d %H:%M} {r.created_by}" for r in runs}
     if st.session_state.get("dashboard.run_id") not in labels:
         st.session_state["dashboard.run_id"] = runs[0].id
     run_id = st.selectbox(ctx.t("dashboard.run_pick"), list(labels), key="dashboard.run_id",
@@ -318,9 +320,10 @@ def render_dashboard(ctx: PageContext) -> None:
     if stored is None:
         return
     s = stored.summary
-    st.caption(ctx.t("dashboard.provenance", config=s.config, source=ctx.t(
-        f"dashboard.source.{s.source}"), month=s.month, rules=s.rule_set, by=s.created_by,
-        at=f"{s.created_at:%Y-%m-%d %H:%M}"))
+    st.caption(ctx.t("dashboard.provenance", config=s.config,
+                     source=ctx.t(f"dashboard.source.{s.source}"), month=s.month,
+                     rules=ctx.t(f"lifecycle.monitoring.rules.{s.rule_set}"), by=s.created_by,
+                     at=f"{s.created_at:%Y-%m-%d %H:%M}"))
     coverage = stage_coverage(stored.projects)
     _headline(ctx, setting, stored, coverage)
     st.subheader(ctx.t("dashboard.summary"))

@@ -84,7 +84,7 @@ def show_table(ctx: PageContext, frame: pd.DataFrame, *, key: str | None = None)
     Notes
     -----
     Amounts of millions of yuan are read at a glance only with separators; shares (0–1) are
-    shown as percentages.
+    shown as percentages. A numeric column with gaps is shown as text with "—" in the gaps.
 
     Examples
     --------
@@ -92,8 +92,12 @@ def show_table(ctx: PageContext, frame: pd.DataFrame, *, key: str | None = None)
     True
     """
     config: dict[str, Any] = {}
+    gaps = {c for c in frame.columns
+            if pd.api.types.is_numeric_dtype(frame[c]) and frame[c].isna().any()}
     for column in frame.columns:
         label = labelled(ctx, frame[[column]]).columns[0]
+        if column in gaps:
+            continue
         if column in MONEY_COLUMNS:
             config[label] = st.column_config.NumberColumn(format="localized")
         elif column in SHARE_COLUMNS:
@@ -102,7 +106,19 @@ def show_table(ctx: PageContext, frame: pd.DataFrame, *, key: str | None = None)
             config[label] = st.column_config.NumberColumn(format="%.1f%%")
         elif column in POINT_COLUMNS:
             config[label] = st.column_config.NumberColumn(format="%.2f")
-    st.dataframe(labelled(ctx, frame), hide_index=True, key=key, column_config=config)
+    shown = labelled(ctx, frame)
+    if gaps:
+        # The values stay numbers; only their display gets "—" where Streamlit prints "None".
+        shown = shown.style.format(_gap_formats(ctx, frame, gaps), na_rep="—")
+    st.dataframe(shown, hide_index=True, key=key, column_config=config)
+
+
+def _gap_formats(ctx: PageContext, frame: pd.DataFrame, gaps: set[str]) -> dict[str, str]:
+    """Display formats, by shown header, of the numeric columns that have gaps."""
+    formats = {**dict.fromkeys(MONEY_COLUMNS, "{:,.0f}"), **dict.fromkeys(SHARE_COLUMNS, "{:.1%}"),
+               **dict.fromkeys(POINT_COLUMNS, "{:.2f}"), "growth": "{:.1f}%"}
+    headers = labelled(ctx, frame[list(gaps)]).columns
+    return {h: formats.get(c, "{:g}") for c, h in zip(gaps, headers, strict=True)}
 
 
 def labelled(ctx: PageContext, frame: pd.DataFrame) -> pd.DataFrame:

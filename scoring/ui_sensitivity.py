@@ -62,8 +62,14 @@ def _what_if(ctx: PageContext, data: ShareData, bands: str) -> None:
     changed = result.projects.assign(size=result.projects["rank_change"].abs()).sort_values(
         "size", ascending=False).head(20).drop(columns="size")
     st.markdown(f"**{ctx.t('calibrate.rank_changes')}**")
-    st.dataframe(changed.rename(columns=lambda c: ctx.t(f"calibrate.col.{c}")),
-                 key="sensitivity.ranks")
+    st.dataframe(_headed(ctx, changed), key="sensitivity.ranks")
+
+
+def _headed(ctx: PageContext, frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns and the index (project, indicator) under the page's labels."""
+    renamed = frame.rename(columns=lambda c: ctx.t(f"calibrate.col.{c}"))
+    name, key = frame.index.name, f"calibrate.col.{frame.index.name}"
+    return renamed.rename_axis(name if name is None or ctx.t(key) == key else ctx.t(key))
 
 
 def tornado_chart(table: pd.DataFrame, *, up: str, down: str, title: str) -> alt.Chart:
@@ -113,8 +119,7 @@ def _tornado(ctx: PageContext, data: ShareData, bands: str) -> None:
     st.altair_chart(tornado_chart(table, up=ctx.t("calibrate.weight_up", delta=delta),
                                   down=ctx.t("calibrate.weight_down", delta=delta),
                                   title=ctx.t("calibrate.flips")), key="sensitivity.tornado")
-    st.dataframe(table.round(3).rename(columns=lambda c: ctx.t(f"calibrate.col.{c}")),
-                 key="sensitivity.oat")
+    st.dataframe(_headed(ctx, table.round(3)), key="sensitivity.oat")
 
 
 def chunked_monte_carlo(points: pd.DataFrame, weights: pd.Series, *, draws: int,
@@ -197,8 +202,8 @@ def _monte_carlo(ctx: PageContext, data: ShareData, bands: str) -> None:
     cells[0].metric(ctx.t("calibrate.mean_keep"), f"{table['p_keep'].mean():.1%}")
     cells[1].metric(ctx.t("calibrate.fragile"), int((table["p_keep"] < 0.9).sum()))
     cells[2].metric(ctx.t("calibrate.draws"), state["draws"])
-    st.dataframe(table.sort_values("p_keep").head(20).round(4).rename(
-        columns=lambda c: ctx.t(f"calibrate.col.{c}")), key="sensitivity.mc_table")
+    st.dataframe(_headed(ctx, table.sort_values("p_keep").head(20).round(4)),
+                 key="sensitivity.mc_table")
 
 
 def render_sensitivity(ctx: PageContext) -> None:

@@ -173,6 +173,10 @@ def test_what_if_and_one_at_a_time_match_the_kernels(url) -> None:
     np.testing.assert_array_equal(shown.to_numpy(), want.transitions.to_numpy())
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["等级上升"] == str(want.n_up) and metrics["等级下降"] == str(want.n_down)
+    # The rank-change table is keyed by project; its header is Chinese like the others.
+    heads = [str(e.value.index.name) for e in at.dataframe] + [
+        str(c) for e in at.dataframe for c in e.value.columns]
+    assert "project" not in heads and "项目编码" in heads, heads
     at.slider(key="sensitivity.delta").set_value(20).run()
     tornado = one_at_a_time(shares, pd.Series(CURRENT), delta=0.2)
     table = frame(at, "上调时改变等级", "下调时改变等级")

@@ -143,6 +143,13 @@ def test_the_dashboard_shows_the_numbers_of_jixiao_year_run(url, year_run, demo_
     assert shown["代码"].tolist() == list(numbers)
     assert shown["数值"].tolist() == [str(v) for v in numbers.values()]
     assert report["summary_zh"] in [m.value for m in at.markdown]
+    # The Chinese page says which rules and data the run used in Chinese, not as raw keys.
+    caption = " ".join(c.value for c in at.caption)
+    assert "示范县数据" in caption and "(lights)" not in caption and " demo" not in caption
+    assert "demo" not in " ".join(at.selectbox(key="dashboard.run_id").options)
+    # Rework has no amount: the 资金调整 table shows a dash, never "None".
+    funds = next(e for e in at.dataframe if "环节" in " ".join(map(str, e.value.columns)))
+    assert "—" in funds.proto.arrow_data.styler.display_values.decode("utf-8", "ignore")
 
     # Coverage and grades as the year run's workbook has them.
     expected = sheet(grids, "覆盖情况")
