@@ -25,7 +25,7 @@ from scoring.lifecycle_run_store import StoredYearRun, get_year_run, list_year_r
 from scoring.money import format_wan
 from scoring.report import grade_stack_chart
 from scoring.ui_lifecycle import SECTION, Setting, start_page
-from scoring.ui_lifecycle_tables import XLSX, labelled, show_table, workbook_bytes
+from scoring.ui_lifecycle_tables import XLSX, labelled, show_table, wan_metric, workbook_bytes
 from scoring.year import run_year
 
 __all__ = ["TOTAL", "COVERAGE_STAGES", "pages", "stage_coverage", "stage_funds", "number_label",
@@ -269,7 +269,7 @@ def _headline(ctx: PageContext, setting: Setting, stored: StoredYearRun,
     cells = st.columns(5)
     for cell, name in zip(cells, ("exante_cut", "review_cut", "monitor_cut", "cut_amount",
                                   "recover_amount"), strict=True):
-        cell.metric(ctx.t(f"dashboard.wan.{name}"), format_wan(float(n[name])))
+        cell.metric(ctx.t(f"dashboard.wan.{name}"), wan_metric(float(n[name])))
 
 
 def _pick_run(ctx: PageContext, setting: Setting) -> StoredYearRun | None:

@@ -27,7 +27,6 @@ from scoring.lifecycle_decision_store import (
     record_decisions,
 )
 from scoring.lifecycle_store import save_table
-from scoring.money import format_wan
 from scoring.target_review import review_targets
 from scoring.ui_lifecycle import (
     Setting,
@@ -37,7 +36,7 @@ from scoring.ui_lifecycle import (
     start_page,
     year_data,
 )
-from scoring.ui_lifecycle_tables import show_table
+from scoring.ui_lifecycle_tables import show_table, wan_metric
 from scoring.year import CountyYear
 
 __all__ = ["LEVELS", "FINDING_VERDICTS", "render_exante", "render_targets"]
@@ -112,7 +111,7 @@ def render_exante(ctx: PageContext) -> None:
     cells[1].metric(ctx.t("lifecycle.exante.n_triggered"), len(listing))
     cells[2].metric(ctx.t("lifecycle.exante.n_decided"), int((listing["outcome"] != "").sum()))
     cells[3].metric(ctx.t("lifecycle.exante.cut_decided"),
-                    format_wan(float(np.nansum(listing["cut_decided"]))))
+                    wan_metric(float(np.nansum(listing["cut_decided"]))))
     show_table(ctx, listing, key="lifecycle.exante.listing")
     if listing.empty:
         st.success(ctx.t("lifecycle.exante.none"))
@@ -161,8 +160,8 @@ def _assess(ctx: PageContext, setting: Setting, data: CountyYear, project: str) 
     cells = st.columns(4)
     cells[0].metric(ctx.t("lifecycle.exante.total"), f"{row['total']:.2f}")
     cells[1].metric(ctx.t("lifecycle.exante.recommended"), row["outcome"])
-    cells[2].metric(ctx.t("lifecycle.exante.cut"), format_wan(float(row["cut"])))
-    cells[3].metric(ctx.t("lifecycle.exante.approved"), format_wan(float(row["approved_amount"])))
+    cells[2].metric(ctx.t("lifecycle.exante.cut"), wan_metric(float(row["cut"])))
+    cells[3].metric(ctx.t("lifecycle.exante.approved"), wan_metric(float(row["approved_amount"])))
     if row["below_floor"]:
         st.warning(ctx.t("lifecycle.exante.below_floor",
                          share=f"{setting.config.exante.dimension_floor_share:.0%}"))
@@ -270,7 +269,7 @@ def render_targets(ctx: PageContext) -> None:
     for cell, label in zip(cells[1:], labels, strict=False):
         cell.metric(label, int((table["grade"] == label).sum()))
     cells[-1].metric(ctx.t("lifecycle.targets.adjustment"),
-                     format_wan(float(table["adjustment"].sum())))
+                     wan_metric(float(table["adjustment"].sum())))
     show_table(ctx, table[["project", "name", "department", "amount", "n_findings", "n_errors",
                            "score", "grade", "adjustment", "codes"]], key="lifecycle.targets.table")
     st.subheader(ctx.t("lifecycle.targets.decide"))

@@ -21,7 +21,6 @@ from indicators.frontdoor import PageContext
 from indicators.ui_widgets import flash, show_error
 from scoring.application import BATCHES, ApplicationResult, apply_decisions
 from scoring.lifecycle_decision_store import current_decisions, record_decisions
-from scoring.money import format_wan
 from scoring.monitoring import CLASSES, LIGHTS, monitor
 from scoring.ui_lifecycle import (
     Setting,
@@ -32,7 +31,7 @@ from scoring.ui_lifecycle import (
     year_data,
     year_result,
 )
-from scoring.ui_lifecycle_tables import XLSX, labelled, show_table, workbook_bytes
+from scoring.ui_lifecycle_tables import XLSX, labelled, show_table, wan_metric, workbook_bytes
 
 __all__ = ["LIGHT_COLOURS", "decided_batches", "render_monitoring", "render_application",
            "render_disclosure"]
@@ -97,12 +96,13 @@ def render_monitoring(ctx: PageContext) -> None:
     p = result.projects.assign(
         name=facts["name"].reindex(result.projects["project"]).to_numpy(),
         department=facts["department"].reindex(result.projects["project"]).to_numpy())
-    cells = st.columns(len(LIGHTS) + len(CLASSES))
+    # The amount tile gets a double-width column so a four-digit 万元 figure is not cut off.
+    cells = st.columns([1] * (len(LIGHTS) + len(CLASSES) - 1) + [2])
     for cell, light in zip(cells, LIGHTS, strict=False):
         cell.metric(light, int((p["light"] == light).sum()))
     for cell, label in zip(cells[len(LIGHTS):], CLASSES[:3], strict=False):
         cell.metric(label, int((p["classification"] == label).sum()))
-    cells[-1].metric(ctx.t("lifecycle.monitoring.cut"), format_wan(float(p["suggested_cut"].sum())))
+    cells[-1].metric(ctx.t("lifecycle.monitoring.cut"), wan_metric(float(p["suggested_cut"].sum())))
     shown = labelled(ctx, p[["project", "name", "department", "budget", "spent",
                              "execution_percent", "execution_ratio", "target_progress",
                              "execution_light", "target_light", "light", "classification",

@@ -17,9 +17,10 @@ import streamlit as st
 
 from indicators.frontdoor import PageContext
 from scoring.lifecycle_io import write_sheets
+from scoring.money import format_wan
 
 __all__ = ["XLSX", "MONEY_COLUMNS", "SHARE_COLUMNS", "POINT_COLUMNS", "labelled", "show_table",
-           "workbook_bytes"]
+           "wan_metric", "workbook_bytes"]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 """MIME type of the .xlsx downloads."""
@@ -63,6 +64,32 @@ def workbook_bytes(sheets: Sequence[tuple[str, pd.DataFrame]], title: str) -> by
     with tempfile.TemporaryDirectory() as folder:
         path = write_sheets(Path(folder) / "book.xlsx", sheets, title=title)
         return path.read_bytes()
+
+
+def wan_metric(yuan: float) -> str:
+    """An amount for a metric tile: 万元 with exactly two decimals.
+
+    Parameters
+    ----------
+    yuan
+        The amount in yuan.
+
+    Returns
+    -------
+    str
+        E.g. ``"1562.35"`` for 15,623,500 yuan; ``"0.00"`` for nothing.
+
+    Notes
+    -----
+    Rounded half up to 0.01 万元 as :func:`scoring.money.format_wan`; the fixed two decimals
+    keep tiles side by side the same width, short enough not to be cut off.
+
+    Examples
+    --------
+    >>> wan_metric(15_623_500), wan_metric(2_040_000), wan_metric(0)
+    ('1562.35', '204.00', '0.00')
+    """
+    return f"{float(format_wan(yuan)):.2f}"
 
 
 def show_table(ctx: PageContext, frame: pd.DataFrame, *, key: str | None = None) -> None:

@@ -138,7 +138,7 @@ def test_an_assessment_is_scored_and_a_changed_decision_needs_a_reason(url):
     # Twenty points of 5, each met: the middle of the 80–100 % band, 4.5 points, 90 in all.
     metrics = {m.label: m.value for m in at.metric}
     assert (metrics["评估得分"], metrics["建议结论"], metrics["建议追减（万元）"]) == (
-        "90.00", "支持", "0")
+        "90.00", "支持", "0.00")
     request = float(frame(at, "项目编码", "触发规则").set_index("项目编码").loc[project, "金额(元)"])
     at.radio[0].set_value("不予支持")
     at.number_input(key=f"lifecycle.exante.amount.{project}.支持.0.00").set_value(request)
@@ -204,6 +204,11 @@ def test_lights_follow_the_local_rule_and_decisions_are_recorded(url):
     expected = np.select([ratio < 60, ratio < 80], ["红灯", "黄灯"], "绿灯")
     table = frame(at, "项目编码", "执行灯").set_index("项目编码")
     assert table.loc[budget.index, "执行灯"].tolist() == expected.tolist()
+    # The cuts tile reads in 万元 with two decimals, short enough for its column.
+    cut = float(frame(at, "项目编码", "执行灯")["建议调减(元)"].sum())
+    shown = {m.label: m.value for m in at.metric}["建议调减（万元）"]
+    assert shown.count(".") == 1 and len(shown.split(".")[1]) == 2
+    assert float(shown) == pytest.approx(cut / 1e4, abs=0.006)
 
     editor = "lifecycle.monitoring.decisions.editor"
     flagged = at.data_editor(key=editor).value
