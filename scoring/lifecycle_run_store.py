@@ -18,13 +18,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, UniqueConstraint, func, insert
+from sqlalchemy import JSON, DateTime, UniqueConstraint, func, insert
 from sqlmodel import Field, Session, SQLModel, select
 
 from indicators.errors import InputError, NotFoundError
 from indicators.tables import utc_now, write_transaction
 from scoring.lifecycle_store import _who
-from scoring.store import as_utc, plain_value
+from scoring.store import as_utc, plain_value, run_foreign_key
 from scoring.year import CountyYear, YearResult
 
 __all__ = [
@@ -65,9 +65,7 @@ class LifeRunRow(SQLModel, table=True):
 
 
 def _run_id(name: str) -> Any:
-    return Field(sa_column=Column(Integer, ForeignKey("sco_life_run.id", name=name,
-                                                      ondelete="CASCADE"),
-                                  nullable=False, index=True))
+    return run_foreign_key("sco_life_run", name)
 
 
 class LifeRunProjectRow(SQLModel, table=True):

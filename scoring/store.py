@@ -75,10 +75,15 @@ class ScoreRunRow(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
 
 
-def _run_id(name: str) -> Any:
-    return Field(sa_column=Column(Integer, ForeignKey("sco_score_run.id", name=name,
+def run_foreign_key(table: str, name: str) -> Any:
+    """A required, indexed ``run_id`` column pointing at ``table.id``, deleted with its run."""
+    return Field(sa_column=Column(Integer, ForeignKey(f"{table}.id", name=name,
                                                       ondelete="CASCADE"),
                                   nullable=False, index=True))
+
+
+def _run_id(name: str) -> Any:
+    return run_foreign_key("sco_score_run", name)
 
 
 class ProjectResultRow(SQLModel, table=True):
