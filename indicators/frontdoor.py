@@ -15,7 +15,7 @@ from typing import Any
 
 from indicators.i18n import t
 
-__all__ = ["PageContext", "PageSpec", "Role", "Viewer", "ALL_ROLES", "STAFF_ROLES"]
+__all__ = ["PageContext", "PageSpec", "Role", "Viewer", "YearFeed", "ALL_ROLES", "STAFF_ROLES"]
 
 
 class Role(StrEnum):
@@ -51,13 +51,45 @@ class Viewer:
 
 
 @dataclass(frozen=True)
+class YearFeed:
+    """Results of a budget year that a higher floor hands down to a lower floor's pages.
+
+    A lower floor may not import a higher one (``scoring`` never imports ``review``), so the
+    front door, which sees every floor, passes the higher floor's results down as two callables.
+
+    Attributes
+    ----------
+    version
+        Budget year → a value that changes whenever the results of that year change, cheap to
+        compute, so a page can keep what it computed until then.
+    load
+        Budget year → the results (for key evaluations: a DataFrame with ``project`` and
+        ``total`` and, where known, ``grade``).
+
+    Examples
+    --------
+    >>> feed = YearFeed(version=lambda year: (year, 0), load=lambda year: None)
+    >>> feed.version(2021), feed.load(2021)
+    ((2021, 0), None)
+    """
+
+    version: Callable[[int], Any]
+    load: Callable[[int], Any]
+
+
+@dataclass(frozen=True)
 class PageContext:
-    """Everything a page needs from the front door."""
+    """Everything a page needs from the front door.
+
+    ``key_results`` carries the key-evaluation results of closed review rounds down to the
+    lifecycle pages of ``scoring`` (None when the front door has none to give).
+    """
 
     engine: Any
     viewer: Viewer
     lang: str = "zh"
     demo_mode: bool = False
+    key_results: YearFeed | None = None
 
     def t(self, key: str, **values: object) -> str:
         """A label in the page's language."""

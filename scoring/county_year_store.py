@@ -22,6 +22,7 @@ from indicators.demo import DEMO_YEAR
 from indicators.errors import InputError
 from indicators.tables import LibraryVersionRow, ProjectRow, TargetRow
 from scoring.lifecycle_config import LifecycleConfig
+from scoring.lifecycle_decision_store import LifeDecisionRow, current_decisions
 from scoring.lifecycle_io import SPECS
 from scoring.lifecycle_store import LifeImportRow, current_table
 from scoring.year import CountyYear
@@ -101,7 +102,7 @@ def load_county_year(session: Session, *, year: int, config: LifecycleConfig,
     -------
     tuple of (CountyYear, dict)
         The tables with the kernels' English columns (empty frames for absent optional tables,
-        None for absent sheets and progress), and kind → ``stored``, ``import #id``, ``demo``,
+        None for absent sheets and progress) and the decisions in force, and kind → ``stored``, ``import #id``, ``demo``,
         ``import #id + demo`` or ``missing``.
 
     Raises
@@ -172,7 +173,8 @@ def load_county_year(session: Session, *, year: int, config: LifecycleConfig,
             f"{year} 年度缺少：{'、'.join(SPECS[k].zh for k in lacking)}（请先导入）",
             f"the year {year} lacks: {', '.join(SPECS[k].en for k in lacking)} (import them first)",
             field=lacking[0])
-    return CountyYear(year=int(year), **tables), sources
+    decisions = current_decisions(session, year=int(year))
+    return CountyYear(year=int(year), **tables, decisions=decisions), sources
 
 
 def year_data_version(session: Session, *, year: int) -> tuple[Any, ...]:
@@ -188,7 +190,8 @@ def year_data_version(session: Session, *, year: int) -> tuple[Any, ...]:
     Returns
     -------
     tuple
-        (newest import id, number of projects, newest project update) of the year.
+        (newest import id, number of projects, newest project update, newest decision id) of
+        the year.
 
     Notes
     -----
@@ -201,11 +204,13 @@ def year_data_version(session: Session, *, year: int) -> tuple[Any, ...]:
     >>> engine = get_engine("sqlite://"); _ = upgrade(engine, packages=("indicators", "scoring"))
     >>> with Session(engine) as session:
     ...     year_data_version(session, year=2021)
-    (None, 0, None)
+    (None, 0, None, None)
     >>> clear_engine_cache()
     """
     newest = session.exec(select(func.max(LifeImportRow.id)).where(
         LifeImportRow.year == year)).one()
     n, updated = session.exec(select(func.count(ProjectRow.id), func.max(ProjectRow.updated_at))
                               .where(ProjectRow.year == year)).one()
-    return newest, int(n), updated
+    decided = session.exec(select(func.max(LifeDecisionRow.id)).where(
+        LifeDecisionRow.year == year)).one()
+    return newest, int(n), updated, decided

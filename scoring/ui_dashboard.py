@@ -24,7 +24,7 @@ from scoring.lifecycle_decision_store import current_decisions
 from scoring.lifecycle_run_store import StoredYearRun, get_year_run, list_year_runs, save_year_run
 from scoring.money import format_wan
 from scoring.report import grade_stack_chart
-from scoring.ui_lifecycle import SECTION, Setting, start_page
+from scoring.ui_lifecycle import SECTION, Setting, start_page, with_key_results
 from scoring.ui_lifecycle_tables import XLSX, labelled, show_table, wan_metric, workbook_bytes
 from scoring.year import run_year
 
@@ -235,6 +235,7 @@ def _run(ctx: PageContext, setting: Setting) -> None:
                 with Session(ctx.engine) as session:
                     data, sources = load_county_year(session, year=setting.year,
                                                      config=setting.config, demo=ctx.demo_mode)
+            data = with_key_results(ctx, data)
             bar.progress(0.3, text=ctx.t("dashboard.step.run"))
             result = run_year(data, setting.config)
             bar.progress(0.8, text=ctx.t("dashboard.step.save"))

@@ -15,7 +15,7 @@ themselves in :mod:`scoring.ui_lifecycle_plan` (事前评估, 目标审核) and
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -43,7 +43,7 @@ from scoring.ui_lifecycle_tables import MONEY_COLUMNS, POINT_COLUMNS
 from scoring.year import CountyYear, YearResult, run_year
 
 __all__ = ["SECTION", "Setting", "pages", "start_page", "pick_setting", "year_data",
-           "year_result", "show_sources", "import_box", "decision_table"]
+           "year_result", "with_key_results", "show_sources", "import_box", "decision_table"]
 
 SECTION = "lifecycle.section"
 """Message key of the navigation section the lifecycle pages (and the dashboard) sit in."""
@@ -187,7 +187,8 @@ def _cached(ctx: PageContext, setting: Setting, what: str, make: Any) -> Any:
     """Keep the last computed table set per (year, settings, stored data) in the session."""
     with Session(ctx.engine) as session:
         version = year_data_version(session, year=setting.year)
-    key = (what, setting.year, setting.config.ref, ctx.demo_mode, version)
+    fed = None if ctx.key_results is None else ctx.key_results.version(setting.year)
+    key = (what, setting.year, setting.config.ref, ctx.demo_mode, version, fed)
     cache = st.session_state.setdefault(_CACHE, {})
     if cache.get(what, (None,))[0] != key:
         cache[what] = (key, make())
@@ -220,10 +221,39 @@ def year_data(ctx: PageContext, setting: Setting) -> tuple[CountyYear, dict[str,
     """
     def load() -> tuple[CountyYear, dict[str, str]]:
         with Session(ctx.engine) as session:
-            return load_county_year(session, year=setting.year, config=setting.config,
-                                    demo=ctx.demo_mode, require=())
+            data, sources = load_county_year(session, year=setting.year, config=setting.config,
+                                             demo=ctx.demo_mode, require=())
+        return with_key_results(ctx, data), sources
 
     return _cached(ctx, setting, "data", load)
+
+
+def with_key_results(ctx: PageContext, data: CountyYear) -> CountyYear:
+    """The year with the key-evaluation results the front door hands down, if it has any.
+
+    Parameters
+    ----------
+    ctx
+        The page context; ``ctx.key_results`` reads closed review rounds of a year.
+    data
+        The county's year.
+
+    Returns
+    -------
+    CountyYear
+        ``data`` with ``key_results`` set when the feed gives a non-empty table.
+
+    Examples
+    --------
+    >>> callable(with_key_results)
+    True
+    """
+    if ctx.key_results is None:
+        return data
+    found = ctx.key_results.load(data.year)
+    if found is None or len(found) == 0:
+        return data
+    return replace(data, key_results=found)
 
 
 def year_result(ctx: PageContext, setting: Setting) -> YearResult:
@@ -258,7 +288,7 @@ def year_result(ctx: PageContext, setting: Setting) -> YearResult:
         with Session(ctx.engine) as session:
             data, _ = load_county_year(session, year=setting.year, config=setting.config,
                                        demo=ctx.demo_mode)
-        return run_year(data, setting.config)
+        return run_year(with_key_results(ctx, data), setting.config)
 
     return _cached(ctx, setting, "result", run)
 

@@ -31,14 +31,15 @@ from scoring.application import (
 )
 from scoring.disclosure import DisclosureTables, disclosure_tables
 from scoring.exante import ExanteAssessment, ExanteTriggers, exante_triggers, score_exante
+from scoring.grades import grade
 from scoring.lifecycle_config import LifecycleConfig
 from scoring.monitoring import MonitoringResult, monitor
 from scoring.project import ProjectScores, score_projects
 from scoring.target_review import TargetReview, review_targets
 from scoring.year_summary import coverage_table, grades_by_department, summarise
 
-__all__ = ["CountyYear", "YearResult", "framework_weights", "self_evaluation_rows",
-           "run_year"]
+__all__ = ["CountyYear", "YearResult", "framework_weights", "key_grades",
+           "self_evaluation_rows", "run_year"]
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,14 @@ class CountyYear:
         Next year's requests (:data:`scoring.exante.REQUEST_COLUMNS`).
     exante_sheets, progress, key_results
         Optional: assessment sheets, target progress at the cut-off, key-evaluation results
-        (``project``, ``total``, ``grade``).
+        (``project``, ``total`` and optionally ``grade``; a missing grade is given by the
+        settings' evaluation bands; any further columns, such as the review round, are kept).
+    department_facts
+        Optional: each department's facts on the department framework (部门整体评价):
+        ``department``, ``indicator_code``, ``actual``, ``level``.
+    decisions
+        Optional: the decisions in force (:func:`scoring.lifecycle_decision_store.current_decisions`):
+        ``stage``, ``project``, ``item``, ``outcome``, ``amount``, ``reason``, ``detail``.
     """
 
     year: int
@@ -74,6 +82,8 @@ class CountyYear:
     exante_sheets: pd.DataFrame | None = None
     progress: pd.DataFrame | None = None
     key_results: pd.DataFrame | None = None
+    department_facts: pd.DataFrame | None = None
+    decisions: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -334,10 +344,16 @@ def run_year(data: CountyYear, config: LifecycleConfig) -> YearResult:
     key = key_evaluation_list(data.projects, config)
     evaluated["is_key"] = evaluated["project"].isin(data.projects.loc[key, "project"]).to_numpy()
     evaluated["final_grade"] = evaluated["grade"]
-    if data.key_results is not None and len(data.key_results):
-        given = data.key_results.set_index("project")["grade"]
+    key_results = key_grades(data.key_results, config)
+    if key_results is not None and len(key_results):
+        given = key_results.set_index("project")
         hit = evaluated["project"].isin(given.index).to_numpy()
-        evaluated.loc[hit, "final_grade"] = given.reindex(evaluated.loc[hit, "project"]).to_numpy()
+        at = evaluated.loc[hit, "project"]
+        evaluated["key_total"] = np.nan
+        evaluated["key_grade"] = None
+        evaluated.loc[hit, "key_total"] = given["total"].reindex(at).to_numpy(dtype=float)
+        evaluated.loc[hit, "key_grade"] = given["grade"].reindex(at).to_numpy()
+        evaluated.loc[hit, "final_grade"] = given["grade"].reindex(at).to_numpy()
     graded = evaluated.loc[evaluated["final_grade"].notna()]
     spent_year = _spent(data.spending, 12)
     application = apply_results(pd.DataFrame({
@@ -347,7 +363,7 @@ def run_year(data: CountyYear, config: LifecycleConfig) -> YearResult:
         "next_amount": _next_amounts(graded["project"], data.year, data.requests, exante),
         "over_achievement": graded.get("n_over_achievement", 0),
     }), config)
-    disclosure = _disclosure(data, scores)
+    disclosure = _disclosure(data, scores, key_results)
     coverage = coverage_table(data, evaluated, triggers)
     by_department = grades_by_department(evaluated, config)
     numbers, zh, en = summarise(data.year, config, triggers, exante, review, watched, evaluated,
@@ -360,7 +376,66 @@ def run_year(data: CountyYear, config: LifecycleConfig) -> YearResult:
     )
 
 
-def _disclosure(data: CountyYear, scores: ProjectScores | None) -> DisclosureTables:
+def key_grades(key_results: pd.DataFrame | None, config: LifecycleConfig) -> pd.DataFrame | None:
+    """Key-evaluation results with a grade on every row, one row per project.
+
+    Parameters
+    ----------
+    key_results
+        ``project``, ``total`` (0–100) and optionally ``grade``; None when there are none.
+    config
+        The settings; their evaluation bands grade a total that comes without a grade.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        The rows with ``grade`` filled, the last row of a project listed twice kept.
+
+    Raises
+    ------
+    InputError
+        A missing ``project`` or ``total`` column, or a total that is not a number in [0, 100].
+
+    Notes
+    -----
+    A review panel gives a score, not a grade; the grade follows from the same band table as
+    the self-evaluation, so the two can replace each other in result application.
+
+    Examples
+    --------
+    >>> from scoring.lifecycle_config import load_lifecycle_config
+    >>> k = pd.DataFrame({"project": ["A", "B"], "total": [91.5, 72.0]})
+    >>> key_grades(k, load_lifecycle_config())["grade"].tolist()
+    ['优', '中']
+    """
+    if key_results is None:
+        return None
+    missing = [c for c in ("project", "total") if c not in key_results]
+    if missing:
+        raise InputError(f"重点评价结果缺少列：{'、'.join(missing)}",
+                         f"the key-evaluation results lack column(s): {', '.join(missing)}",
+                         column=missing[0])
+    table = key_results.drop_duplicates("project", keep="last").reset_index(drop=True)
+    total = pd.to_numeric(table["total"], errors="coerce").to_numpy(dtype=float)
+    bad = ~((total >= 0) & (total <= 100))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"项目 {table['project'].iat[i]} 的重点评价得分 {table['total'].iat[i]!r} "
+                         "不是 0–100 的数",
+                         f"project {table['project'].iat[i]!r}: key-evaluation score "
+                         f"{table['total'].iat[i]!r} is not a number in 0–100",
+                         row=i + 1, column="total")
+    graded = grade(total, config.evaluation.bands)
+    given = (table["grade"].astype(object).where(table["grade"].notna(), None)
+             if "grade" in table else pd.Series(None, index=table.index, dtype=object))
+    table["total"] = total
+    table["grade"] = np.where(given.isna().to_numpy(), np.asarray(graded, dtype=object),
+                              given.to_numpy())
+    return table
+
+
+def _disclosure(data: CountyYear, scores: ProjectScores | None,
+                key_results: pd.DataFrame | None) -> DisclosureTables:
     targets = data.targets.rename(columns={"name": "indicator"})
     if scores is None:
         se = pd.DataFrame({"project": pd.Series(dtype=object)})
@@ -370,4 +445,4 @@ def _disclosure(data: CountyYear, scores: ProjectScores | None) -> DisclosureTab
         se = scores.totals[["project", "execution_rate", "total", "grade"]].copy()
         se["budget"] = amounts.reindex(se["project"]).to_numpy(dtype=float)
         se["spent"] = spent.reindex(se["project"]).to_numpy(dtype=float)
-    return disclosure_tables(data.projects, targets, se, data.key_results)
+    return disclosure_tables(data.projects, targets, se, key_results)
