@@ -94,6 +94,13 @@ SPECS: Mapping[str, TableSpec] = {
         Field("指标值", "target", "number"), Field("计量单位", "unit", required=False),
         Field("权重", "weight", "number", required=False),
         Field("截至实际值", "actual", "number", required=False)), key=("project", "indicator_code")),
+    "key_results": TableSpec("重点评价结果表", "key-evaluation results", (
+        _P, Field("评价得分", "total", "number", aliases=("得分", "专家组得分")),
+        Field("评价等级", "grade", required=False, aliases=("等级",))), key=("project",)),
+    "department_facts": TableSpec("部门整体评价事实表", "department facts", (
+        Field("主管部门", "department", aliases=("单位", "部门", "单位名称")),
+        Field("指标编码", "indicator_code"), Field("实际值", "actual", "number", required=False),
+        Field("定性结论", "level", required=False)), key=("department", "indicator_code")),
 }
 """Every table the lifecycle reads, by kind."""
 
