@@ -4,7 +4,8 @@
 
 * ``jixiao year run --year 2021 --out SUMMARY.xlsx`` runs the whole closed loop on the demo
   county (or on a folder of the county's own tables with ``--data``) and writes the summary
-  workbook, printing the year's summary in the reference report's words;
+  workbook, printing the year's summary in the reference report's words; ``--key-results
+  FILE`` adds the key-evaluation scores (as ``jixiao key-results`` writes them);
 * ``jixiao exante check REQUESTS.csv`` lists the budget requests that need an ex-ante
   assessment, each with the rule that caught it.
 
@@ -15,10 +16,12 @@ with exit code 2, and nothing is written.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
 import numpy as np
+import pandas as pd
 
 from indicators.cli import JixiaoCliError, text_table
 from indicators.errors import InputError, JixiaoError
@@ -107,6 +110,14 @@ def read_county_year(folder: str | Path, year: int) -> CountyYear:
     return CountyYear(year=year, **tables)
 
 
+def _key_results(path: str) -> pd.DataFrame:
+    table = read_table(path, "key_results").reset_index(drop=True)
+    # A blank or absent 评价等级 reads as "": it means "grade the score with the settings' bands".
+    given = table["grade"].astype(object)
+    table["grade"] = given.where(given.astype(str).str.strip() != "", None)
+    return table
+
+
 def _run(group: click.Group) -> None:
     @group.command("run")
     @click.option("--year", "year", type=int, required=True, help="预算年度 / budget year")
@@ -121,13 +132,18 @@ def _run(group: click.Group) -> None:
                   help="监控时点月份 / cut-off month (default: the settings')")
     @click.option("--rules", type=click.Choice(["lights", "sichuan"]), default=None,
                   help="监控规则 / monitoring rule set (default: the settings')")
+    @click.option("--key-results", "key_file", type=click.Path(dir_okay=False), default=None,
+                  help="重点评价结果表（项目编码、评价得分，可含评价等级）/ key-evaluation results "
+                       "(CSV or .xlsx), e.g. written by `jixiao key-results`")
     @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出主要数字 / numbers as JSON")
     def run(year: int, out: str, config_name: str, data_dir: str | None, month: int | None,
-            rules: str | None, as_json: bool) -> None:
+            rules: str | None, key_file: str | None, as_json: bool) -> None:
         """运行一个预算年度的全过程绩效管理并写出年度小结。
 
         Run one budget year's closed loop (ex-ante, target review, monitoring, self-evaluation,
-        result application, disclosure) and write the summary workbook.
+        result application, disclosure) and write the summary workbook. With --key-results,
+        a key-evaluation grade replaces the project's self-evaluation grade in result
+        application and the key evaluations are disclosed.
         """
         try:
             config = _config(config_name, month, rules)
@@ -139,6 +155,8 @@ def _run(group: click.Group) -> None:
                 data = demo_county_year(config)
             else:
                 data = read_county_year(data_dir, year)
+            if key_file is not None:
+                data = replace(data, key_results=_key_results(key_file))
             result = run_year(data, config)
             path = write_sheets(out, workbook_sheets(result, config),
                                 title=f"{year} 年度预算绩效管理小结")
@@ -217,7 +235,7 @@ def register(group: click.Group) -> None:
     Notes
     -----
     ``jixiao year run --year 2021 --out SUMMARY.xlsx [--config NAME] [--data FOLDER]
-    [--month M] [--rules lights|sichuan] [--json]`` and ``jixiao exante check
+    [--month M] [--rules lights|sichuan] [--key-results FILE] [--json]`` and ``jixiao exante check
     REQUESTS.{csv,xlsx} [--config NAME] [--json]``. Import and settings errors exit with code 2
     and name the file, row and column.
 

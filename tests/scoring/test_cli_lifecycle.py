@@ -120,6 +120,42 @@ def test_bad_cell_in_a_county_file_names_row_and_column_and_writes_nothing(cli, 
     assert not out.exists()
 
 
+def _key_sheet(out: Path) -> dict[str, tuple]:
+    rows = read_workbook_grids(out)["公开_重点评价结果"].rows
+    header = list(rows[0])
+    at = [header.index(h) for h in ("项目编码", "评价得分", "评价等级")]
+    return {row[at[0]]: (row[at[1]], row[at[2]]) for row in rows[1:]}
+
+
+def test_year_run_without_key_results_discloses_no_key_evaluation(demo_run):
+    _, out = demo_run
+    assert _key_sheet(out) == {}
+
+
+def test_year_run_takes_key_results_from_a_file(cli, tmp_path):
+    # Two demo key projects graded by the national bands (优 ≥ 90, 中 60–79.99) and one whose
+    # file gives its own grade, which is kept.
+    path = tmp_path / "key.csv"
+    path.write_text("项目编码,评价得分,评价等级,得分依据\n"
+                    "P202100107,95.5,,原始得分\nP202100202,65,,原始得分\n"
+                    "P202100402,85,优,地方标准\n", encoding="utf-8")
+    out = tmp_path / "s.xlsx"
+    result = invoke(cli, "year", "run", "--year", "2021", "--out", str(out),
+                    "--key-results", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    assert _key_sheet(out) == {"P202100107": (95.5, "优"), "P202100202": (65, "中"),
+                               "P202100402": (85, "优")}
+
+
+def test_key_results_out_of_range_exit_with_code_two(cli, tmp_path):
+    path = tmp_path / "key.csv"
+    path.write_text("项目编码,评价得分\nP202100107,150\n", encoding="utf-8")
+    out = tmp_path / "s.xlsx"
+    result = invoke(cli, "year", "run", "--year", "2021", "--out", str(out),
+                    "--key-results", str(path))
+    assert result.exit_code == 2 and "P202100107" in result.output and not out.exists()
+
+
 def test_exante_check_lists_the_projects_with_their_rules(cli):
     result = invoke(cli, "exante", "check", str(REQUESTS))
     assert result.exit_code == 0, result.output
