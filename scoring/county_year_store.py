@@ -24,13 +24,13 @@ from indicators.tables import LibraryVersionRow, ProjectRow, TargetRow
 from scoring.lifecycle_config import LifecycleConfig
 from scoring.lifecycle_decision_store import LifeDecisionRow, current_decisions
 from scoring.lifecycle_io import SPECS
-from scoring.lifecycle_store import LifeImportRow, current_table
+from scoring.lifecycle_store import IMPORT_KINDS, LifeImportRow, current_table
 from scoring.year import CountyYear
 
 __all__ = ["YEAR_KINDS", "load_county_year", "year_data_version"]
 
 YEAR_KINDS: tuple[str, ...] = ("projects", "targets", "actuals", "spending", "requests",
-                               "exante_sheets", "progress")
+                               "exante_sheets", "progress", "department_facts")
 """The tables of a county year, in the order :class:`~scoring.year.CountyYear` holds them."""
 
 _REQUIRED = ("projects", "targets", "actuals", "spending", "requests")
@@ -102,7 +102,7 @@ def load_county_year(session: Session, *, year: int, config: LifecycleConfig,
     -------
     tuple of (CountyYear, dict)
         The tables with the kernels' English columns (empty frames for absent optional tables,
-        None for absent sheets and progress) and the decisions in force, and kind → ``stored``, ``import #id``, ``demo``,
+        None for absent sheets, progress and department facts) and the decisions in force, and kind → ``stored``, ``import #id``, ``demo``,
         ``import #id + demo`` or ``missing``.
 
     Raises
@@ -113,7 +113,7 @@ def load_county_year(session: Session, *, year: int, config: LifecycleConfig,
     Notes
     -----
     Projects and targets come from the library's store (``ind_project``, ``ind_target``);
-    requests, spending, progress, actuals and assessment sheets from
+    requests, spending, progress, actuals, assessment sheets and department facts from
     :func:`scoring.lifecycle_store.current_table`. Demo spending fills the months nothing was
     imported for, and demo sheets the projects no sheet was stored for; demo sheets only serve
     demo requests, and demo progress only demo spending.
@@ -144,8 +144,8 @@ def load_county_year(session: Session, *, year: int, config: LifecycleConfig,
     for kind in YEAR_KINDS:
         if kind in ("projects", "targets") and stored is not None:
             continue
-        found = None if kind in ("projects", "targets") else current_table(
-            session, year=year, kind=kind)
+        # Only the kinds the import store takes can have been imported.
+        found = current_table(session, year=year, kind=kind) if kind in IMPORT_KINDS else None
         fallback = getattr(demo_data, kind) if demo_data is not None else None
         # Demo sheets are drawn for the demo requests, demo progress from demo spending.
         feeds = {"exante_sheets": "requests", "progress": "spending"}.get(kind)
@@ -166,7 +166,8 @@ def load_county_year(session: Session, *, year: int, config: LifecycleConfig,
             tables[kind], sources[kind] = fallback, "demo"
         else:
             sources[kind] = "missing"
-            tables[kind] = None if kind in ("exante_sheets", "progress") else _empty(kind)
+            tables[kind] = (None if kind in ("exante_sheets", "progress", "department_facts")
+                            else _empty(kind))
     lacking = [k for k in require if sources.get(k) == "missing"]
     if lacking:
         raise InputError(

@@ -1,7 +1,8 @@
 """Settings of the budget lifecycle (全过程预算绩效管理), read from versioned YAML in one place.
 
 Every threshold of the lifecycle stages (ex-ante triggers, target-review deductions, monitoring
-lights, self-evaluation scope, result-application table, summary wording) is data keyed by region
+lights, self-evaluation scope, department evaluation, result-application table, summary
+wording) is data keyed by region
 and year, shipped in ``data/lifecycle/<name>.yaml`` with the source of each value (DOMAIN.md:
 "versioned configuration … never a constant in code"). :func:`load_lifecycle_config` reads and
 checks one file into a frozen :class:`LifecycleConfig`; the stage kernels take that object.
@@ -10,7 +11,6 @@ checks one file into a frozen :class:`LifecycleConfig`; the stage kernels take t
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +20,10 @@ from typing import Any
 import yaml
 
 from indicators.errors import InputError, NotFoundError
+from indicators.frameworks import load_builtin
 from indicators.resources import shipped_names, shipped_yaml
-from scoring.grades import Band, BandTable
+from scoring.grades import BandTable
+from scoring.settings_reader import SettingsReader, collect_sources, labels_match
 
 __all__ = [
     "ExanteConfig",
@@ -32,6 +34,7 @@ __all__ = [
     "MonitoringConfig",
     "SampleConfig",
     "EvaluationConfig",
+    "DepartmentEvaluationConfig",
     "GradeAction",
     "ApplicationConfig",
     "LifecycleConfig",
@@ -149,6 +152,17 @@ class EvaluationConfig:
 
 
 @dataclass(frozen=True)
+class DepartmentEvaluationConfig:
+    """Department overall evaluation (部门整体评价): framework, project share, bands, veto."""
+
+    framework: str
+    project_share: float
+    bands: str
+    veto_on_missing: bool
+    veto_cap: str
+
+
+@dataclass(frozen=True)
 class GradeAction:
     """What result application recommends for one grade: words and the share of change."""
 
@@ -179,8 +193,8 @@ class LifecycleConfig:
         What the settings are and where they come from.
     round_to
         Suggested amounts are rounded half up to a multiple of this many yuan.
-    exante, target_review, monitoring, evaluation, application
-        The settings of each stage.
+    exante, target_review, monitoring, evaluation, departments, application
+        The settings of each stage (``departments``: 部门整体评价).
     summary_zh, summary_en
         Sentence templates of the year summary (``str.format`` fields).
     sources
@@ -198,6 +212,7 @@ class LifecycleConfig:
     target_review: TargetReviewConfig
     monitoring: MonitoringConfig
     evaluation: EvaluationConfig
+    departments: DepartmentEvaluationConfig
     application: ApplicationConfig
     summary_zh: tuple[str, ...]
     summary_en: tuple[str, ...]
@@ -319,100 +334,7 @@ def load_lifecycle_config(name: str | Path = "national-2021") -> LifecycleConfig
     return lifecycle_config_from_dict(doc, file=path.name)
 
 
-class _Reader:
-    """Typed access to a nested YAML mapping; every error names the file and dotted field."""
-
-    def __init__(self, doc: Any, file: str) -> None:
-        if not isinstance(doc, Mapping):
-            raise InputError("参数文件不是一个映射", "the settings file is not a mapping", file=file)
-        self.doc = doc
-        self.file = file
-
-    def fail(self, key: str, zh: str, en: str) -> InputError:
-        return InputError(zh, en, file=self.file, field=key)
-
-    def get(self, key: str) -> Any:
-        node: Any = self.doc
-        for part in key.split("."):
-            if not isinstance(node, Mapping) or part not in node:
-                raise self.fail(key, "缺少此项", "this value is missing")
-            node = node[part]
-        return node
-
-    def number(self, key: str, *, low: float | None = None, high: float | None = None,
-               value: Any = None) -> float:
-        value = self.get(key) if value is None else value
-        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-            raise self.fail(key, f"应为数字，而不是 {value!r}", f"expected a number, not {value!r}")
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise self.fail(key, f"{value!r} 超出范围 [{low}, {high}]",
-                            f"{value!r} is outside [{low}, {high}]")
-        return float(value)
-
-    def integer(self, key: str, *, low: int | None = None, high: int | None = None) -> int:
-        value = self.number(key, low=low, high=high)
-        if value != int(value):
-            raise self.fail(key, f"应为整数，而不是 {value!r}", f"expected a whole number, not {value!r}")
-        return int(value)
-
-    def text(self, key: str) -> str:
-        value = self.get(key)
-        if not isinstance(value, str | int | float) or isinstance(value, bool) or not str(value).strip():
-            raise self.fail(key, "应为非空文字", "expected a non-empty text")
-        return " ".join(str(value).split())
-
-    def words(self, key: str) -> tuple[str, ...]:
-        value = self.get(key)
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise self.fail(key, "应为文字列表", "expected a list of texts")
-        return tuple(v.strip() for v in value)
-
-    def mapping(self, key: str) -> Mapping[Any, Any]:
-        value = self.get(key)
-        if not isinstance(value, Mapping) or not value:
-            raise self.fail(key, "应为非空映射", "expected a non-empty mapping")
-        return value
-
-    def bands(self, key: str) -> BandTable:
-        entries = self.get(key)
-        if not isinstance(entries, list) or len(entries) < 2:
-            raise self.fail(key, "应为至少两个等级的列表", "expected a list of at least two bands")
-        bands = []
-        for i, entry in enumerate(entries):
-            if not isinstance(entry, Mapping) or not str(entry.get("label", "")).strip():
-                raise self.fail(f"{key}[{i}]", "等级缺少 label", "the band lacks a label")
-            lower = entry.get("lower")
-            if lower is not None and (isinstance(lower, bool) or not isinstance(lower, int | float)):
-                raise self.fail(f"{key}[{i}].lower", "下限应为数字", "the lower bound must be a number")
-            bands.append(Band(str(entry["label"]).strip(),
-                              -math.inf if lower is None else float(lower),
-                              bool(entry.get("inclusive", True))))
-        try:
-            return BandTable(name=f"{self.text('name')}:{key}", version=self.text("version"),
-                             bands=tuple(bands), source=self.file)
-        except InputError as err:
-            raise self.fail(key, err.zh, err.en) from err
-
-
-def _sources(doc: Any, prefix: str = "") -> dict[str, str]:
-    found: dict[str, str] = {}
-    if isinstance(doc, Mapping):
-        for key, value in doc.items():
-            dotted = f"{prefix}{key}"
-            if isinstance(value, str) and (key == "source" or str(key).endswith("_source")):
-                found[dotted] = " ".join(value.split())
-            else:
-                found.update(_sources(value, f"{dotted}."))
-    return found
-
-
-def _labels_match(r: _Reader, key: str, keys: Any, labels: tuple[str, ...]) -> None:
-    if set(map(str, keys)) != set(labels):
-        raise r.fail(key, f"应恰好列出等级 {'、'.join(labels)}",
-                     f"must list exactly the grades {', '.join(labels)}")
-
-
-def _exante(r: _Reader) -> ExanteConfig:
+def _exante(r: SettingsReader) -> ExanteConfig:
     bands = r.bands("exante.outcome_bands")
     return ExanteConfig(
         new_min_amount=r.number("exante.new_min_amount", low=0),
@@ -426,7 +348,7 @@ def _exante(r: _Reader) -> ExanteConfig:
     )
 
 
-def _target_review(r: _Reader) -> TargetReviewConfig:
+def _target_review(r: SettingsReader) -> TargetReviewConfig:
     findings = {}
     for code in r.mapping("target_review.findings"):
         key = f"target_review.findings.{code}"
@@ -436,7 +358,7 @@ def _target_review(r: _Reader) -> TargetReviewConfig:
         findings[str(code)] = FindingRule(severity, r.number(f"{key}.deduction", low=0))
     bands = r.bands("target_review.grade_bands")
     shares = r.mapping("target_review.adjustment_share")
-    _labels_match(r, "target_review.adjustment_share", shares, bands.labels)
+    labels_match(r, "target_review.adjustment_share", shares, bands.labels)
     error_grade = r.text("target_review.error_grade")
     if error_grade not in bands.labels:
         raise r.fail("target_review.error_grade", "不是审核等级之一", "is not one of the review grades")
@@ -454,7 +376,7 @@ def _target_review(r: _Reader) -> TargetReviewConfig:
     )
 
 
-def _monitoring(r: _Reader) -> MonitoringConfig:
+def _monitoring(r: SettingsReader) -> MonitoringConfig:
     rule_set = r.text("monitoring.rule_set")
     if rule_set not in _RULE_SETS:
         raise r.fail("monitoring.rule_set", f"应为 {'、'.join(_RULE_SETS)} 之一",
@@ -486,7 +408,7 @@ def _monitoring(r: _Reader) -> MonitoringConfig:
     )
 
 
-def _evaluation(r: _Reader) -> EvaluationConfig:
+def _evaluation(r: SettingsReader) -> EvaluationConfig:
     return EvaluationConfig(
         self_evaluation_min_amount=r.number("evaluation.self_evaluation_min_amount", low=0),
         framework=r.text("evaluation.framework"),
@@ -501,9 +423,37 @@ def _evaluation(r: _Reader) -> EvaluationConfig:
     )
 
 
-def _application(r: _Reader, grade_labels: tuple[str, ...]) -> ApplicationConfig:
+def _departments(r: SettingsReader) -> DepartmentEvaluationConfig:
+    from scoring.grades import load_bands
+
+    key = "department_evaluation"
+    framework = r.text(f"{key}.framework")
+    try:
+        found = load_builtin(framework)
+    except (InputError, NotFoundError) as err:
+        raise r.fail(f"{key}.framework", err.zh, err.en) from err
+    if found.kind != "department":
+        raise r.fail(f"{key}.framework", f"{framework} 不是部门整体评价框架",
+                     f"{framework} is not a department framework")
+    bands = r.text(f"{key}.bands")
+    try:
+        labels = load_bands(bands).labels
+    except (InputError, NotFoundError) as err:
+        raise r.fail(f"{key}.bands", err.zh, err.en) from err
+    cap = r.text(f"{key}.veto_cap")
+    if cap not in labels:
+        raise r.fail(f"{key}.veto_cap", f"{cap} 不是 {bands} 的等级", f"{cap!r} is not a grade of {bands}")
+    flag = r.get(f"{key}.veto_on_missing")
+    if not isinstance(flag, bool):
+        raise r.fail(f"{key}.veto_on_missing", "应为 true 或 false", "expected true or false")
+    return DepartmentEvaluationConfig(
+        framework=framework, project_share=r.number(f"{key}.project_share", low=0, high=1),
+        bands=bands, veto_on_missing=flag, veto_cap=cap)
+
+
+def _application(r: SettingsReader, grade_labels: tuple[str, ...]) -> ApplicationConfig:
     table = r.mapping("application.table")
-    _labels_match(r, "application.table", table, grade_labels)
+    labels_match(r, "application.table", table, grade_labels)
     actions = {str(g): GradeAction(r.text(f"application.table.{g}.action"),
                                    r.number(f"application.table.{g}.share", low=-1))
                for g in table}
@@ -558,7 +508,7 @@ def lifecycle_config_from_dict(doc: Any, *, file: str = "<dict>") -> LifecycleCo
     """
     from scoring.grades import load_bands
 
-    r = _Reader(doc, file)
+    r = SettingsReader(doc, file)
     evaluation = _evaluation(r)
     try:
         grade_labels = load_bands(evaluation.bands).labels
@@ -570,7 +520,8 @@ def lifecycle_config_from_dict(doc: Any, *, file: str = "<dict>") -> LifecycleCo
         region=r.text("region"), effective_year=r.integer("effective_year", low=1900),
         source=r.text("source"), round_to=r.number("currency_rounding.round_to", low=0.01),
         exante=_exante(r), target_review=_target_review(r), monitoring=_monitoring(r),
-        evaluation=evaluation, application=_application(r, grade_labels),
-        summary_zh=summary["zh"], summary_en=summary["en"], sources=_sources(doc),
+        evaluation=evaluation, departments=_departments(r),
+        application=_application(r, grade_labels),
+        summary_zh=summary["zh"], summary_en=summary["en"], sources=collect_sources(doc),
     )
 

@@ -1,10 +1,10 @@
-"""The demo county as one budget year of the lifecycle, with the two tables it does not ship.
+"""The demo county as one budget year of the lifecycle, with the three tables it does not ship.
 
 :func:`indicators.demo.load_demo_county` gives projects, targets, year-end actuals, spending at
 the cut-off and at year end, and next year's requests. A lifecycle year also needs ex-ante
-assessment sheets for the requests that trigger one, and target progress at the cut-off month;
-the demo county has neither, so this module makes them, deterministically from a seed, and says
-how:
+assessment sheets for the requests that trigger one, target progress at the cut-off month, and
+each unit's facts on the department framework; the demo county has none of them, so this module
+makes them, deterministically from a seed, and says how:
 
 * **Assessment sheets**: each assessed request gets a quality drawn from Beta(8, 1.6) (most
   requests decent, some poor); each of the framework's points gets quality plus N(0, 0.12)
@@ -12,6 +12,12 @@ how:
 * **Progress at the cut-off**: the year-end actual scaled by the share of the year's spending
   done by the cut-off month, for quantities; rates (%, ‰) as measured at year end, since a rate
   is not accumulated.
+* **Department facts** (部门整体评价): every unit, townships included, gets a quality drawn from
+  Beta(12, 1) (most departments good, a few weak); each leaf of the department framework gets
+  attainment = quality + N(0, 0.06), read against the leaf's target: a ≥ rate of target × a
+  (at most 100 %), a ≤ rate of target × (2 − a), the "三公经费" change (target ≤ 0) as
+  (0.92 − a) × 40 %, a qualitative leaf 达成 (a ≥ 0.85), 部分达成 (≥ 0.65) or 未达成. Two units
+  miss one fact each, as a unit whose survey was not done, to show the missing-fact veto.
 
 These are demo data, not a model of real assessments or progress.
 """
@@ -28,7 +34,7 @@ from scoring.lifecycle_config import LifecycleConfig
 from scoring.lifecycle_io import from_headers
 from scoring.year import CountyYear
 
-__all__ = ["demo_exante_sheets", "demo_progress", "demo_county_year"]
+__all__ = ["demo_exante_sheets", "demo_progress", "demo_department_facts", "demo_county_year"]
 
 _DEMO_YEAR = 2021
 
@@ -119,6 +125,64 @@ def demo_progress(targets: pd.DataFrame, actuals: pd.DataFrame, spending: pd.Dat
     return rows
 
 
+def demo_department_facts(units: pd.Series | list[str], *, framework: str = "national-department",
+                          seed: int = _DEMO_YEAR) -> pd.DataFrame:
+    """Demo facts of every unit on the department framework, drawn from a seed.
+
+    Parameters
+    ----------
+    units
+        The units (departments and townships) to give facts.
+    framework
+        The department framework whose leaves get a fact.
+    seed
+        Seed of the generator; the same seed and units give the same facts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``department``, ``indicator_code``, ``actual`` (NaN for 定性 leaves), ``level``
+        (None for quantitative leaves).
+
+    Notes
+    -----
+    Quality per unit ~ Beta(12, 1); attainment a = quality + N(0, 0.06) per leaf; ≥ leaves
+    get target × a capped at 100 for percentages, ≤ leaves target × (2 − a), a ≤ 0 leaf
+    (0.92 − a) × 40, qualitative leaves 达成 / 部分达成 / 未达成 at a ≥ 0.85 / 0.65; two units
+    lose one fact each. Demo data only.
+
+    Examples
+    --------
+    >>> facts = demo_department_facts(["县教育局", "甲镇", "乙镇"])
+    >>> facts["department"].nunique(), int(facts.groupby("department").size().max())
+    (3, 29)
+    """
+    from scoring.year_departments import framework_targets
+
+    leaves = framework_targets(load_builtin(framework))
+    names = np.asarray(list(units), dtype=object)
+    rng = np.random.default_rng(seed)
+    quality = rng.beta(12.0, 1.0, size=len(names))
+    a = quality[:, None] + rng.normal(0.0, 0.06, size=(len(names), len(leaves)))
+    target = leaves["target"].to_numpy(dtype=float)[None, :]
+    direction = leaves["direction"].to_numpy()[None, :]
+    percent = (leaves["unit"] == "%").to_numpy()[None, :]
+    higher = np.where(percent, np.minimum(target * a, np.maximum(target, 100.0)), target * a)
+    actual = np.select([direction == "≥", (direction == "≤") & (target > 0), direction == "≤"],
+                       [higher, target * (2.0 - a), (0.92 - a) * 40.0], default=np.nan)
+    level = np.where(direction == "定性",
+                     np.select([a >= 0.85, a >= 0.65], ["达成", "部分达成"], default="未达成"),
+                     None)
+    facts = pd.DataFrame({
+        "department": np.repeat(names, len(leaves)),
+        "indicator_code": np.tile(leaves["indicator_code"].to_numpy(), len(names)),
+        "actual": np.round(actual, 1).ravel(), "level": level.ravel()})
+    # Two units miss one fact each (a survey not done), drawn after everything else.
+    gaps = rng.choice(len(names), size=min(2, len(names)), replace=False)
+    drop = gaps * len(leaves) + rng.integers(0, len(leaves), size=len(gaps))
+    return facts.drop(index=drop).reset_index(drop=True)
+
+
 def demo_county_year(config: LifecycleConfig, *, county: DemoCounty | None = None,
                      month: int | None = None) -> CountyYear:
     """The demo county's 2021 as a :class:`~scoring.year.CountyYear`, with demo sheets and progress added.
@@ -140,7 +204,7 @@ def demo_county_year(config: LifecycleConfig, *, county: DemoCounty | None = Non
 
     Notes
     -----
-    See the module docstring for how the two added tables are made.
+    See the module docstring for how the three added tables are made.
 
     Examples
     --------
@@ -166,4 +230,6 @@ def demo_county_year(config: LifecycleConfig, *, county: DemoCounty | None = Non
                                                             framework=config.exante.framework),
         progress=demo_progress(targets, actuals, spending, month,
                                rate_units=config.monitoring.lights.rate_units),
+        department_facts=demo_department_facts(county.departments["单位名称"],
+                                               framework=config.departments.framework),
     )

@@ -4,8 +4,9 @@
 ex-ante assessment of next year's requests, target review of this year's target tables,
 monitoring at the cut-off month, self-evaluation of every project in scope with the
 self-evaluation framework (预算执行率 10, 产出 50, 效益 30, 满意度 10) through the project
-scoring kernel, the department-evaluation sample and key-evaluation list, result application
-and the public tables. The year's summary is generated from those results in the words of the
+scoring kernel, the department-evaluation sample and key-evaluation list, the department overall
+evaluation (部门整体评价, :mod:`scoring.year_departments`), result application and the public
+tables. The year's summary is generated from those results in the words of the
 reference county's annual report, never typed.
 """
 
@@ -36,6 +37,7 @@ from scoring.lifecycle_config import LifecycleConfig
 from scoring.monitoring import MonitoringResult, monitor
 from scoring.project import ProjectScores, score_projects
 from scoring.target_review import TargetReview, review_targets
+from scoring.year_departments import YearDepartments, score_year_departments
 from scoring.year_summary import coverage_table, grades_by_department, summarise
 
 __all__ = ["CountyYear", "YearResult", "framework_weights", "key_grades",
@@ -108,6 +110,9 @@ class YearResult:
         Result application and the public tables.
     coverage, grades_by_department
         Coverage by budget type, and grade counts per department.
+    departments
+        The department overall evaluation (部门整体评价); None when the year has no
+        department facts.
     summary
         The year's numbers (counts and yuan), by name.
     text_zh, text_en
@@ -126,6 +131,7 @@ class YearResult:
     disclosure: DisclosureTables
     coverage: pd.DataFrame
     grades_by_department: pd.DataFrame
+    departments: YearDepartments | None = None
     summary: Mapping[str, Any] = field(default_factory=dict)
     text_zh: str = ""
     text_en: str = ""
@@ -285,6 +291,19 @@ def _evaluate(data: CountyYear, config: LifecycleConfig, framework: LibraryVersi
     return scores, evaluated
 
 
+def _departments(data: CountyYear, config: LifecycleConfig,
+                 scores: ProjectScores | None) -> YearDepartments | None:
+    if data.department_facts is None or data.department_facts.empty:
+        return None
+    settings = config.departments
+    return score_year_departments(
+        data.department_facts, framework=load_builtin(settings.framework),
+        units=data.projects["department"].dropna().astype(str).unique(),
+        projects=data.projects[["project", "department", "amount"]], project_scores=scores,
+        project_share=settings.project_share, bands=settings.bands,
+        veto_on_missing=settings.veto_on_missing, veto_cap=settings.veto_cap)
+
+
 def run_year(data: CountyYear, config: LifecycleConfig) -> YearResult:
     """Run every stage of one budget year and write its summary.
 
@@ -310,7 +329,8 @@ def run_year(data: CountyYear, config: LifecycleConfig) -> YearResult:
     Order and hand-overs: ex-ante on next year's requests (approved amounts become next year's
     base); target review and monitoring on this year's projects; self-evaluation of projects
     at or above the threshold with the framework in the settings, budget execution read from
-    year-end spending; the key-evaluation grade, when given, replaces the self-evaluation grade
+    year-end spending; departments with facts on the department framework, their
+    self-evaluated projects blended in by amount; the key-evaluation grade, when given, replaces the self-evaluation grade
     in result application. Stages report their cuts; they are not fed back into this year's
     tables. Wording: the reference county's 2021 report (开江县).
 
@@ -363,16 +383,18 @@ def run_year(data: CountyYear, config: LifecycleConfig) -> YearResult:
         "next_amount": _next_amounts(graded["project"], data.year, data.requests, exante),
         "over_achievement": graded.get("n_over_achievement", 0),
     }), config)
+    departments = _departments(data, config, scores)
     disclosure = _disclosure(data, scores, key_results)
     coverage = coverage_table(data, evaluated, triggers)
     by_department = grades_by_department(evaluated, config)
     numbers, zh, en = summarise(data.year, config, triggers, exante, review, watched, evaluated,
-                                key, application)
+                                key, application, departments=departments,
+                                units=data.projects["department"])
     return YearResult(
         year=data.year, config=config.ref, triggers=triggers, exante=exante, review=review,
         monitoring=watched, evaluation=scores, evaluated=evaluated, application=application,
         disclosure=disclosure, coverage=coverage, grades_by_department=by_department,
-        summary=numbers, text_zh=zh, text_en=en,
+        departments=departments, summary=numbers, text_zh=zh, text_en=en,
     )
 
 

@@ -23,20 +23,50 @@ from scoring.money import format_wan
 from scoring.monitoring import MonitoringResult
 from scoring.project import round_half_up
 from scoring.target_review import TargetReview
+from scoring.year_departments import DEPARTMENT_COLUMNS, YearDepartments, department_table
 
 if TYPE_CHECKING:
     from scoring.year import CountyYear, YearResult
 
-__all__ = ["summarise", "coverage_table", "grades_by_department", "workbook_sheets"]
+__all__ = ["million", "summarise", "coverage_table", "grades_by_department", "workbook_sheets"]
 
 
 def _count(values: Any, label: str) -> int:
     return int((np.asarray(values, dtype=object) == label).sum())
 
 
+def million(yuan: float) -> str:
+    """An amount in yuan written in millions for the English summary, as exact as 万元 is.
+
+    Parameters
+    ----------
+    yuan
+        The amount in yuan.
+
+    Returns
+    -------
+    str
+        E.g. ``"2.04"`` for 2,040,000 yuan and ``"2.5085"`` for 2,508,500 yuan.
+
+    Notes
+    -----
+    Rounded half up to 0.0001 million (100 yuan), the precision of
+    :func:`scoring.money.format_wan`'s 0.01 万元, so the English and Chinese texts state the
+    same amount; trailing zeros are dropped.
+
+    Examples
+    --------
+    >>> million(2_040_000), million(2_508_500), million(27_397), million(0)
+    ('2.04', '2.5085', '0.0274', '0')
+    """
+    value = float(round_half_up(float(yuan) / 1e6, 4))
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
 def summarise(year: int, config: LifecycleConfig, triggers: ExanteTriggers,
               exante: ExanteAssessment | None, review: TargetReview, watched: MonitoringResult,
-              evaluated: pd.DataFrame, key: np.ndarray, application: ApplicationResult
+              evaluated: pd.DataFrame, key: np.ndarray, application: ApplicationResult, *,
+              departments: YearDepartments | None = None, units: Any = ()
               ) -> tuple[dict[str, Any], str, str]:
     """The year's numbers and its summary in Chinese and English.
 
@@ -46,12 +76,16 @@ def summarise(year: int, config: LifecycleConfig, triggers: ExanteTriggers,
         The budget year and the settings (sentence templates, thresholds, grade labels).
     triggers, exante, review, watched, evaluated, key, application
         The stages' results as :func:`scoring.year.run_year` produces them.
+    departments
+        The department overall evaluation, None when the year has no department facts.
+    units
+        The county's units (a project's ``department``), counted as ``dept_units``.
 
     Returns
     -------
     tuple
-        (numbers by name, Chinese text, English text). Amounts are in yuan in the numbers and
-        in 万元 (two decimals at most) in the text.
+        (numbers by name, Chinese text, English text). Amounts are in yuan in the numbers, in
+        万元 (two decimals at most) in the Chinese text and in millions of yuan in the English.
 
     Raises
     ------
@@ -63,7 +97,9 @@ def summarise(year: int, config: LifecycleConfig, triggers: ExanteTriggers,
     Counts: ex-ante = requests assessed (triggered and scored), cut = Σ ex-ante cuts; target
     review = projects with an adjustment; monitoring = projects classified 调整调减 and their
     suggested cuts, with 督促加快 and 整改纠偏 counts; self-evaluation = projects scored, by
-    grade; batches from result application.
+    grade; departments = departments scored on the department framework (``dept_count``) of
+    the units of the county and those with facts (``dept_units``), by grade (``dept_grade_优``
+    …); batches from result application.
 
     Examples
     --------
@@ -101,6 +137,7 @@ def summarise(year: int, config: LifecycleConfig, triggers: ExanteTriggers,
         "self_unscored": int((~evaluated["scored"]).sum()),
         **{f"grade_{label}": _count(evaluated["grade"], label) for label in grades},
         "sample_count": int(evaluated["in_sample"].sum()), "key_count": int(np.sum(key)),
+        **_department_numbers(config, departments, units),
         "cut_count": int(batches.loc[BATCHES[0], "n_projects"]),
         "cut_amount": float(batches.loc[BATCHES[0], "amount"]),
         "recover_count": int(batches.loc[BATCHES[1], "n_projects"]),
@@ -111,13 +148,16 @@ def summarise(year: int, config: LifecycleConfig, triggers: ExanteTriggers,
     # Amounts to the fen, so sums of many cents do not carry binary noise into the workbook.
     numbers = {k: (float(round_half_up(v, 2)) if isinstance(v, float) else v)
                for k, v in numbers.items()}
-    words = {k: (format_wan(v) if isinstance(v, float) else v) for k, v in numbers.items()}
-    words["self_min"] = format_wan(config.evaluation.self_evaluation_min_amount)
+    dept_grades = load_bands(config.departments.bands).labels
     texts = []
     for lang, templates, joiner in (("zh", config.summary_zh, ""), ("en", config.summary_en, " ")):
-        words["grade_counts"] = ("、".join(f"{g}{numbers[f'grade_{g}']}个" for g in grades)
-                                 if lang == "zh" else
-                                 ", ".join(f"{g} {numbers[f'grade_{g}']}" for g in grades))
+        money = format_wan if lang == "zh" else million
+        words = {k: (money(v) if isinstance(v, float) else v) for k, v in numbers.items()}
+        # The threshold reads as the report words it: 20万元, or 200,000 yuan in English.
+        minimum = config.evaluation.self_evaluation_min_amount
+        words["self_min"] = format_wan(minimum) if lang == "zh" else f"{minimum:,.0f}"
+        words["grade_counts"] = _grade_counts(numbers, "grade", grades, lang)
+        words["dept_grade_counts"] = _grade_counts(numbers, "dept_grade", dept_grades, lang)
         try:
             texts.append(joiner.join(t.format(**words) for t in templates))
         except (KeyError, IndexError) as err:
@@ -125,6 +165,27 @@ def summarise(year: int, config: LifecycleConfig, triggers: ExanteTriggers,
                              f"a summary template names an unknown field: {err}",
                              field=f"summary.{lang}") from err
     return numbers, texts[0], texts[1]
+
+
+def _grade_counts(numbers: dict[str, Any], prefix: str, grades: tuple[str, ...], lang: str) -> str:
+    if lang == "zh":
+        return "、".join(f"{g}{numbers[f'{prefix}_{g}']}个" for g in grades)
+    return ", ".join(f"{g} {numbers[f'{prefix}_{g}']}" for g in grades)
+
+
+def _department_numbers(config: LifecycleConfig, departments: YearDepartments | None,
+                        units: Any) -> dict[str, int]:
+    """How many units the county has, how many were scored as a whole, and by grade."""
+    labels = load_bands(config.departments.bands).labels
+    names = set(pd.Series(units, dtype=object).dropna().astype(str))
+    if departments is None:
+        return {"dept_units": len(names), "dept_count": 0,
+                **{f"dept_grade_{g}": 0 for g in labels}}
+    names |= set(departments.status["department"])
+    graded = (departments.scores.totals["grade"] if departments.scores is not None
+              else pd.Series(dtype=object))
+    return {"dept_units": len(names), "dept_count": len(graded),
+            **{f"dept_grade_{g}": _count(graded, g) for g in labels}}
 
 
 def coverage_table(data: CountyYear, evaluated: pd.DataFrame, triggers: ExanteTriggers
@@ -232,6 +293,7 @@ _NUMBER_NAMES = {
     "speed_count": "督促加快项目数", "fix_count": "整改纠偏项目数",
     "self_scope": "自评范围项目数", "self_count": "已自评项目数", "self_unscored": "无法评分项目数",
     "sample_count": "部门评价抽样数", "key_count": "财政重点评价数",
+    "dept_units": "部门（单位）数", "dept_count": "部门整体评价数",
     "cut_count": "追减一批项目数", "cut_amount": "追减一批金额(元)",
     "recover_count": "收回一批项目数", "recover_amount": "收回一批金额(元)",
     "rework_count": "反馈整改一批项目数", "rework_amount": "反馈整改涉及下年金额(元)",
@@ -257,7 +319,10 @@ _HEADERS = {
     "n_projects": "项目数", "funds": "资金(元)", "n_with_targets": "有绩效目标",
     "n_monitored": "纳入监控", "n_self_scope": "自评范围", "n_self_scored": "已自评",
     "self_funds_share": "自评资金占比", "n_key": "重点评价", "n_requests": "下年申请",
-    "n_exante": "需事前评估",
+    "n_exante": "需事前评估", "status": "评价状态", "framework_points": "部门框架得分",
+    "project_points": "项目得分(金额加权)", "project_amount": "自评项目金额(元)",
+    "project_share": "项目得分占比", "grade_before_veto": "否决前等级", "vetoed": "等级封顶",
+    "n_facts": "事实数", "n_missing": "缺项数", "n_over_achievement": "超额指标数",
 }
 
 
@@ -280,8 +345,8 @@ def workbook_sheets(result: YearResult, config: LifecycleConfig) -> list[tuple[s
     -------
     list of (str, pandas.DataFrame)
         Sheet name and table: 年度小结, 主要数字, 覆盖情况, 事前评估清单, 事前评估结果, 目标审核,
-        目标审核问题, 绩效监控, 单位自评, 结果应用, 结果应用批次, 分部门等级, 参数来源 and the
-        public tables.
+        目标审核问题, 绩效监控, 单位自评, 结果应用, 结果应用批次, 分部门等级, 部门整体评价 (every
+        unit, scored or not and why), 参数来源 and the public tables.
 
     Notes
     -----
@@ -333,6 +398,7 @@ def workbook_sheets(result: YearResult, config: LifecycleConfig) -> list[tuple[s
         ("结果应用批次", _zh(result.application.batches, ["batch", "n_projects", "amount"])),
         ("分部门等级", result.grades_by_department.rename(
             columns={"department": "主管部门", "total": "合计"})),
+        ("部门整体评价", _zh(department_table(result.departments), list(DEPARTMENT_COLUMNS))),
         ("参数来源", pd.DataFrame({"参数": list(config.sources), "来源": list(config.sources.values())})),
         *result.disclosure.sheets(),
     ]
