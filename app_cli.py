@@ -31,7 +31,7 @@ __all__ = ["cli", "main"]
 # Packages above the ground floor, in floor order; each may or may not offer commands yet.
 _OPTIONAL_COMMAND_MODULES = ("scoring.cli", "scoring.cli_lifecycle", "scoring.cli_calibrate",
                              "review.cli", "review.cli_delphi", "review.cli_demo",
-                             "review.cli_users")
+                             "review.cli_key_results", "review.cli_users")
 
 # Commands whose module is imported only when they are used: name -> (module, the first
 # paragraph of the command's help, which `jixiao --help` shows). tests/test_app_cli.py checks
@@ -52,6 +52,8 @@ _LAZY_COMMANDS: dict[str, tuple[str, str]] = {
                                 "(评分一致性与评分人宽严)."),
     "delphi": ("review.cli_delphi", "Delphi rounds for building an indicator library "
                                     "(德尔菲专家咨询)."),
+    "key-results": ("review.cli_key_results", "Key-evaluation results of closed review rounds "
+                                              "(重点评价结果), for year run."),
     "demo": ("review.cli_demo", "Seed the demo county, its libraries and a review round (示范数据)."),
     "user": ("review.cli_users", "Accounts: create the first admin, list accounts (账户管理)."),
 }
