@@ -3,6 +3,12 @@
 Every error a user can cause carries a Chinese and an English message and, where it applies, the
 place in the input that is wrong (file, sheet, row, column or field), so a front door can show it
 as it is and a test can assert on the place.
+
+People and programs read the place differently. The message a page or the command line shows
+names only what a person can find: the file, sheet, row and column of a spreadsheet. ``field``
+is the name of a program's parameter or attribute (``token``, ``C01.weight``); it stays on
+``error.location.field`` for programs and tests, and every message already says in words which
+thing is wrong, so printing the internal name in front of it would only puzzle a reader.
 """
 
 from __future__ import annotations
@@ -22,16 +28,21 @@ __all__ = [
 ]
 
 
-# Parts of a place, widest first, each with how it is written.
+# The parts of a place shown to people, widest first, each with how it is written; ``field``
+# is left out on purpose (see the module docstring).
 _PLACE_ZH = (("file", "文件 '{}'"), ("sheet", "工作表 '{}'"), ("row", "第 {} 行"),
-             ("column", "列 '{}'"), ("field", "字段 '{}'"))
+             ("column", "列 '{}'"))
 _PLACE_EN = (("file", "file '{}'"), ("sheet", "sheet '{}'"), ("row", "row {}"),
-             ("column", "column '{}'"), ("field", "field '{}'"))
+             ("column", "column '{}'"))
 
 
 @dataclass(frozen=True)
 class ErrorLocation:
-    """Where in the input an error was found. Rows are 1-based as a spreadsheet shows them."""
+    """Where in the input an error was found. Rows are 1-based as a spreadsheet shows them.
+
+    ``field`` names the program's parameter or attribute; :meth:`zh` and :meth:`en`, which
+    people read, leave it out.
+    """
 
     file: str | None = None
     sheet: str | None = None
@@ -40,21 +51,24 @@ class ErrorLocation:
     field: str | None = None
 
     def zh(self) -> str:
-        """The place in Chinese, e.g. ``文件 'a.xlsx'，第 3 行``.
+        """The place in Chinese as a person reads it, e.g. ``文件 'a.xlsx'，第 3 行``.
 
         Returns
         -------
         str
-            The known parts, widest first; ``""`` when nothing is known.
+            The known file, sheet, row and column, widest first; ``""`` when none is known.
 
         Notes
         -----
-        Rows are named as a spreadsheet numbers them, so a user finds the cell as told.
+        Rows are named as a spreadsheet numbers them, so a user finds the cell as told. The
+        internal ``field`` is not shown.
 
         Examples
         --------
         >>> ErrorLocation(file="a.xlsx", row=3).zh()
         "文件 'a.xlsx'，第 3 行"
+        >>> ErrorLocation(field="token").zh()
+        ''
         """
         return "，".join(self._parts(_PLACE_ZH))
 
@@ -72,8 +86,8 @@ class ErrorLocation:
 
         Examples
         --------
-        >>> ErrorLocation(file="a.xlsx", row=3).en()
-        "file 'a.xlsx', row 3"
+        >>> ErrorLocation(file="a.xlsx", row=3, column="权重", field="weight").en()
+        "file 'a.xlsx', row 3, column '权重'"
         """
         return ", ".join(self._parts(_PLACE_EN))
 
@@ -83,6 +97,7 @@ class ErrorLocation:
                 if (value := getattr(self, name)) is not None and value != ""]
 
     def __bool__(self) -> bool:
+        # Whether anything is known, ``field`` included; shown or not is a matter of zh()/en().
         return any(v is not None for v in (self.file, self.sheet, self.row, self.column, self.field))
 
 
@@ -124,7 +139,8 @@ class JixiaoError(Exception):
         Returns
         -------
         str
-            The place (if known) followed by the message.
+            The place a person can find (file, sheet, row, column), if known, followed by the
+            message; ``field`` is not shown (it stays on ``location.field``).
 
         Notes
         -----
@@ -134,6 +150,8 @@ class JixiaoError(Exception):
         --------
         >>> InputError("不是数字", "not a number", row=3).message("en")
         'row 3: not a number'
+        >>> InputError("邀请链接无效", "invalid invite link", field="token").message("en")
+        'invalid invite link'
         """
         return _located(self.location, self.zh, self.en, lang, "\n")
 
@@ -177,8 +195,9 @@ class ValidationIssue:
 
 
 def _located(location: ErrorLocation, zh: str, en: str, lang: str | None, joiner: str) -> str:
-    if location:
-        zh, en = f"{location.zh()}：{zh}", f"{location.en()}: {en}"
+    # Test the shown text, not the location: a field alone must not leave an empty "：" prefix.
+    if place_zh := location.zh():
+        zh, en = f"{place_zh}：{zh}", f"{location.en()}: {en}"
     if lang == "zh":
         return zh
     if lang == "en":

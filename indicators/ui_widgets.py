@@ -217,7 +217,7 @@ def show_header(ctx: PageContext, version: LibraryVersion) -> None:
 
 
 def issues_frame(ctx: PageContext, issues: Sequence[ValidationIssue]) -> pd.DataFrame:
-    """Issues as a table: file, sheet, row, column, field and message, in the page's language.
+    """Issues as a table: file, sheet, row, column and message, in the page's language.
 
     Parameters
     ----------
@@ -235,6 +235,8 @@ def issues_frame(ctx: PageContext, issues: Sequence[ValidationIssue]) -> pd.Data
     Notes
     -----
     Rows are numbered as the spreadsheet shows them, so "第 37 行" is found where it is said.
+    The internal ``field`` of an issue is for programs and is not a column here: each message
+    already names the indicator or project it is about.
 
     Examples
     --------
@@ -246,7 +248,7 @@ def issues_frame(ctx: PageContext, issues: Sequence[ValidationIssue]) -> pd.Data
     >>> issues_frame(ctx, [issue]).columns.tolist()
     ['File', 'Row', 'Column', 'Problem']
     """
-    places = ("file", "sheet", "row", "column", "field")
+    places = ("file", "sheet", "row", "column")
     data = {name: [getattr(issue.location, name) for issue in issues] for name in places}
     data["message"] = [issue.en if ctx.lang == "en" else issue.zh for issue in issues]
     frame = pd.DataFrame(data, dtype=object)

@@ -8,11 +8,25 @@ import indicators.errors as errors_module
 from indicators.errors import ErrorLocation, InputError, ValidationError, ValidationIssue
 
 
-def test_place_names_every_known_part_widest_first() -> None:
+def test_place_names_every_part_a_person_can_find_widest_first() -> None:
     place = ErrorLocation(file="a.xlsx", sheet="指标", row=3, column="权重", field="weight")
-    assert place.zh() == "文件 'a.xlsx'，工作表 '指标'，第 3 行，列 '权重'，字段 'weight'"
-    assert place.en() == "file 'a.xlsx', sheet '指标', row 3, column '权重', field 'weight'"
+    assert place.zh() == "文件 'a.xlsx'，工作表 '指标'，第 3 行，列 '权重'"
+    assert place.en() == "file 'a.xlsx', sheet '指标', row 3, column '权重'"
     assert ErrorLocation().zh() == "" and not ErrorLocation()
+
+
+def test_internal_field_stays_on_the_error_but_out_of_the_message() -> None:
+    error = InputError("邀请链接无效、已使用或已过期", "invite link invalid, used or expired",
+                       field="token")
+    assert error.location.field == "token" and error.location
+    assert error.message() == "邀请链接无效、已使用或已过期\ninvite link invalid, used or expired"
+    assert str(error) == error.message() and "token" not in str(error)
+    located = InputError("不是数字", "not a number", row=37, column="项目金额", field="amount")
+    assert located.message("zh") == "第 37 行，列 '项目金额'：不是数字"
+    assert located.message("en") == "row 37, column '项目金额': not a number"
+    issue = ValidationIssue("x", "指标 C01：权重为空", "indicator C01: weight is empty",
+                            ErrorLocation(field="C01.weight"))
+    assert issue.message() == "指标 C01：权重为空 / indicator C01: weight is empty"
 
 
 def test_error_message_in_one_language_or_both() -> None:
