@@ -122,7 +122,8 @@ class JixiaoCliError(click.ClickException):
         lines = [f"错误：{error.message('zh')}", f"Error: {error.message('en')}"]
         if isinstance(error, ValidationError):
             n = len(error.issues)
-            where = f"{error.location.zh()} / {error.location.en()}: " if error.location else ""
+            # Only what a person can find (file, sheet, row, column); see indicators.errors.
+            where = f"{error.location.zh()} / {error.location.en()}: " if error.location.zh() else ""
             lines = [f"错误 Error: {where}发现 {n} 个问题 / {n} problem(s) found"]
             lines += [f"  - {issue.message()}" for issue in error.issues]
         click.echo("\n".join(lines), err=True, file=file)
@@ -485,18 +486,56 @@ def _register_db(group: click.Group) -> None:
     @db.command("current")
     @click.pass_context
     def current_command(ctx: click.Context) -> None:
-        """显示数据库当前版本 — show the revisions the database is at."""
-        from indicators.database import current_revisions, head_revisions, pending_revisions
+        """每个包的当前版本与最新版本 — each package's current and head revision."""
+        from indicators.database import pending_revisions
 
         engine = _state(ctx).raw_engine
-        current = current_revisions(engine)
+        # First, so a revision this code does not know ends in its ConflictError.
         pending = pending_revisions(engine)
-        click.echo(f"当前 current: {', '.join(current) or '（空 empty）'}")
-        click.echo(f"最新 heads:   {', '.join(head_revisions())}")
+        click.echo(f"数据库 database: {engine.url.render_as_string(hide_password=True)}")
+        rows = []
+        for package, current, head, missing in _package_revisions(engine):
+            if not missing:
+                status = "已是最新 up to date"
+            elif current is None:
+                status = f"未建表，待应用 {missing} 个 / no tables yet, {missing} pending"
+            else:
+                status = f"待应用 {missing} 个 / {missing} pending"
+            rows.append([package, current or "—", head, status])
+        click.echo("\n".join(text_table(
+            ["包 package", "当前 current", "最新 head", "状态 status"], rows, rule=True)))
         if pending:
-            click.echo(f"需要升级 upgrade needed ({', '.join(pending)}): jixiao db upgrade")
+            click.echo("需要升级，请运行 jixiao db upgrade / upgrade needed: run jixiao db upgrade")
         else:
-            click.echo("已是最新 up to date")
+            click.echo("数据库已是最新 / the database is up to date")
+
+
+def _package_revisions(engine: Engine) -> list[tuple[str, str | None, str, int]]:
+    """Per migration package: its current revision (None before any), its head, how many to go.
+
+    ``alembic_version`` keeps one row per line of descent, and a branch that depends on
+    another (review and scoring on indicators) stands for it there; so a package's current
+    revision is read as the newest of its own revisions the database has reached.
+    """
+    from alembic.script import ScriptDirectory
+
+    from indicators.database import MIGRATION_PACKAGES, alembic_config, current_revisions
+
+    script = ScriptDirectory.from_config(alembic_config())
+    reached = {rev.revision
+               for rev in script.iterate_revisions(current_revisions(engine), "base")}
+    # A package without a migrations folder has no branch to report.
+    labels = set().union(*(script.get_revision(head).branch_labels
+                           for head in script.get_heads()))
+    found = []
+    for package in MIGRATION_PACKAGES:
+        if package not in labels:
+            continue
+        own = [rev.revision for rev in script.iterate_revisions(f"{package}@head", "base")
+               if package in rev.branch_labels]
+        current = next((rev for rev in own if rev in reached), None)
+        found.append((package, current, own[0], sum(rev not in reached for rev in own)))
+    return found
 
 
 def register(group: click.Group) -> None:
