@@ -1,14 +1,16 @@
-"""How the lifecycle pages show and hand out tables: headers in the page's language, yuan with
-thousands separators, shares as percentages, and workbooks for download.
+"""How the lifecycle pages show and hand out tables: headers and coded values in the page's
+language, yuan with thousands separators, shares as percentages, and workbooks for download.
 
 Used by :mod:`scoring.ui_lifecycle`, its page modules and :mod:`scoring.ui_dashboard`. Labels
-are the ``lifecycle.col.*`` keys of ``data/i18n/lifecycle.yaml``.
+are the ``lifecycle.col.*`` keys of ``data/i18n/lifecycle.yaml``; the kernels' coded values
+(红灯, 调整调减, 追减, 优 …) are shown through its ``lifecycle.value.<kind>.<value>`` keys and
+stored as they are.
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,9 @@ from indicators.frontdoor import PageContext
 from scoring.lifecycle_io import write_sheets
 from scoring.money import format_wan
 
-__all__ = ["XLSX", "MONEY_COLUMNS", "SHARE_COLUMNS", "POINT_COLUMNS", "labelled", "show_table",
-           "wan_metric", "workbook_bytes"]
+__all__ = ["XLSX", "MONEY_COLUMNS", "SHARE_COLUMNS", "POINT_COLUMNS", "VALUE_KINDS", "labelled",
+           "value_label", "value_labels", "shown_values", "show_table", "wan_metric",
+           "workbook_bytes"]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 """MIME type of the .xlsx downloads."""
@@ -34,8 +37,19 @@ MONEY_COLUMNS = frozenset({
 SHARE_COLUMNS = frozenset({"units_share", "projects_share", "funds_share", "self_funds_share"})
 """Columns holding shares (0–1), shown as percentages."""
 POINT_COLUMNS = frozenset({"execution_ratio", "execution_percent", "target_progress", "score",
-                           "total"})
+                           "total", "self_total", "key_total"})
 """Columns holding points or percents, shown to two decimals."""
+VALUE_KINDS: Mapping[str, str] = {
+    "light": "light", "execution_light": "light", "target_light": "light",
+    "classification": "class", "action": "action", "batch": "batch", "grade": "grade",
+    "self_grade": "grade", "key_grade": "grade", "final_grade": "grade",
+    "grade_source": "source", "severity": "severity", "budget_type": "budget",
+    "reasons": "reason", "codes": "codes"}
+"""Columns holding coded values, and the kind of value each holds (its catalogue family)."""
+
+# Kinds whose cells list several values: the separator the kernels join with, and the one
+# an English reader expects.
+_LISTS = {"reason": ("；", "; "), "codes": ("、", ", ")}
 
 
 def workbook_bytes(sheets: Sequence[tuple[str, pd.DataFrame]], title: str) -> bytes:
@@ -90,6 +104,118 @@ def wan_metric(yuan: float) -> str:
     ('1562.35', '204.00', '0.00')
     """
     return f"{float(format_wan(yuan)):.2f}"
+
+
+def value_label(ctx: PageContext, kind: str, value: Any) -> Any:
+    """A coded value as the page shows it: ``lifecycle.value.<kind>.<value>``, else itself.
+
+    Parameters
+    ----------
+    ctx
+        The page context (language).
+    kind
+        The value's family: ``light``, ``class``, ``action``, ``batch``, ``exante``,
+        ``grade``, ``verdict``, ``severity``, ``budget``, ``source``, ``reason``, ``codes``.
+    value
+        The value as the kernels give and the store keeps it.
+
+    Returns
+    -------
+    Any
+        The label in the page's language; a value the catalogue does not know (or that is not
+        text) comes back as it is. A cell listing several values (reasons, finding codes) is
+        shown piece by piece.
+
+    Notes
+    -----
+    Only the display changes; what is stored and exported keeps the kernels' value.
+
+    Examples
+    --------
+    >>> from indicators.frontdoor import Role, Viewer
+    >>> en = PageContext(None, Viewer(1, "w", "王", Role.FINANCE), lang="en")
+    >>> value_label(en, "light", "红灯"), value_label(en, "light", "紫灯")
+    ('red', '紫灯')
+    >>> value_label(en, "codes", "missing_cost、missing_unit")
+    'missing_cost, missing_unit'
+    """
+    if not isinstance(value, str) or not value:
+        return value
+    zh_sep, en_sep = _LISTS.get(kind, ("", ""))
+    if zh_sep and zh_sep in value:
+        parts = [_label(ctx, kind, part) for part in value.split(zh_sep)]
+        return (zh_sep if ctx.lang == "zh" else en_sep).join(parts)
+    return _label(ctx, kind, value)
+
+
+def _label(ctx: PageContext, kind: str, value: str) -> str:
+    key = f"lifecycle.value.{kind}.{value}"
+    label = ctx.t(key)
+    return value if label == key else label
+
+
+def value_labels(ctx: PageContext, kind: str, values: Iterable[str]) -> dict[str, str]:
+    """Each value with its label, for choices shown as labels and stored as values.
+
+    Parameters
+    ----------
+    ctx
+        The page context (language).
+    kind
+        The values' family (as :func:`value_label`).
+    values
+        The stored values offered.
+
+    Returns
+    -------
+    dict
+        Value → label. When two values would read the same, every value is shown as itself,
+        so a label always maps back to exactly one stored value.
+
+    Examples
+    --------
+    >>> from indicators.frontdoor import Role, Viewer
+    >>> en = PageContext(None, Viewer(1, "w", "王", Role.FINANCE), lang="en")
+    >>> value_labels(en, "verdict", ["成立", "驳回"])
+    {'成立': 'stands', '驳回': 'dismissed'}
+    """
+    labels = {v: str(value_label(ctx, kind, v)) for v in values}
+    if len(set(labels.values())) < len(labels):
+        return {v: v for v in labels}
+    return labels
+
+
+def shown_values(ctx: PageContext, frame: pd.DataFrame,
+                 kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """A copy of ``frame`` with its coded columns in the page's language.
+
+    Parameters
+    ----------
+    ctx
+        The page context (language).
+    frame
+        Columns named as the kernels name them.
+    kinds
+        Column → value kind; :data:`VALUE_KINDS` when not given. Other columns (project,
+        department and indicator names: data) are left as they are.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> from indicators.frontdoor import Role, Viewer
+    >>> en = PageContext(None, Viewer(1, "w", "王", Role.FINANCE), lang="en")
+    >>> f = pd.DataFrame({"name": ["乡村道路"], "light": ["绿灯"], "batch": ["追减"]})
+    >>> shown_values(en, f).values.tolist()
+    [['乡村道路', 'green', 'cut']]
+    """
+    out = frame.copy()
+    for column, kind in (VALUE_KINDS if kinds is None else kinds).items():
+        if column in out:
+            out[column] = out[column].map(lambda v, k=kind: value_label(ctx, k, v))
+    return out
 
 
 def show_table(ctx: PageContext, frame: pd.DataFrame, *, key: str | None = None) -> None:
