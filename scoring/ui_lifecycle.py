@@ -39,7 +39,13 @@ from scoring.lifecycle_decision_store import current_decisions, record_decisions
 from scoring.lifecycle_io import read_table
 from scoring.lifecycle_run_store import list_year_runs
 from scoring.lifecycle_store import list_imports, save_table
-from scoring.ui_lifecycle_tables import MONEY_COLUMNS, POINT_COLUMNS
+from scoring.ui_lifecycle_tables import (
+    MONEY_COLUMNS,
+    POINT_COLUMNS,
+    VALUE_KINDS,
+    shown_values,
+    value_labels,
+)
 from scoring.year import CountyYear, YearResult, run_year
 
 __all__ = ["SECTION", "Setting", "pages", "start_page", "pick_setting", "year_data",
@@ -300,8 +306,9 @@ def show_sources(ctx: PageContext, sources: dict[str, str], kinds: Sequence[str]
         where = sources.get(kind, "missing")
         for word in ("stored", "demo", "missing", "import"):
             where = where.replace(word, ctx.t(f"lifecycle.source.{word}"))
-        parts.append(f"{ctx.t(f'lifecycle.kind.{kind}')}：{where}")
-    st.caption(ctx.t("lifecycle.sources") + "；".join(parts))
+        parts.append(ctx.t("lifecycle.source.part", kind=ctx.t(f"lifecycle.kind.{kind}"),
+                           where=where))
+    st.caption(ctx.t("lifecycle.sources") + ctx.t("lifecycle.list_separator").join(parts))
 
 
 def import_box(ctx: PageContext, setting: Setting, kinds: Sequence[str], *, key: str) -> None:
@@ -370,7 +377,8 @@ def import_box(ctx: PageContext, setting: Setting, kinds: Sequence[str], *, key:
 
 def decision_table(ctx: PageContext, setting: Setting, *, stage: str, frame: pd.DataFrame,
                    options: Sequence[str], key: str, shown: Sequence[str] = (),
-                   detail: dict[str, Any] | None = None, amounts: bool = True) -> None:
+                   detail: dict[str, Any] | None = None, amounts: bool = True,
+                   kind: str | None = None) -> None:
     """An editable table of recommendations: decide each, give a reason for any change, record.
 
     Parameters
@@ -394,6 +402,9 @@ def decision_table(ctx: PageContext, setting: Setting, *, stage: str, frame: pd.
         Extra facts stored with every decision (e.g. the cut-off month).
     amounts
         Whether the decision carries an amount (a verdict on a finding does not).
+    kind
+        The family of the recommendations and options in the message catalogue
+        (:func:`scoring.ui_lifecycle_tables.value_label`); None shows them as they are.
 
     Returns
     -------
@@ -404,7 +415,9 @@ def decision_table(ctx: PageContext, setting: Setting, *, stage: str, frame: pd.
     Each row starts at the decision in force, or at the recommendation when none was taken;
     "record" stores every row that differs from the decision in force, so accepting the
     untouched recommendations is one click. A change without a reason is refused, naming its
-    row, and nothing is stored.
+    row, and nothing is stored. Recommendations and choices are shown in the page's language
+    and stored as the kernels name them, so a choice made on the English page stores the same
+    value as on the Chinese one.
 
     Examples
     --------
@@ -429,9 +442,16 @@ def decision_table(ctx: PageContext, setting: Setting, *, stage: str, frame: pd.
     if not amounts:
         columns = [c for c in columns if c not in ("recommended_amount", "decided_amount")]
     label = {c: ctx.t(f"lifecycle.col.{c}") for c in columns}
+    # One map for the recommendation, the decision and the options, so they always agree.
+    names = ({} if kind is None else
+             value_labels(ctx, kind, [*options, *table["outcome"], *table["recommendation"]]))
+    stored = {label: value for value, label in names.items()}
+    shown_table = shown_values(ctx, table, {c: VALUE_KINDS[c] for c in shown if c in VALUE_KINDS})
+    shown_table[["recommendation", "outcome"]] = table[["recommendation", "outcome"]].map(
+        lambda v: names.get(v, v))
     config: dict[str, Any] = {c: st.column_config.Column(label[c]) for c in columns}
-    config["outcome"] = st.column_config.SelectboxColumn(label["outcome"], options=list(options),
-                                                         required=True)
+    config["outcome"] = st.column_config.SelectboxColumn(
+        label["outcome"], options=[names.get(o, o) for o in options], required=True)
     for c in columns:
         if c in MONEY_COLUMNS:
             config[c] = st.column_config.NumberColumn(label[c], format="localized")
@@ -441,7 +461,7 @@ def decision_table(ctx: PageContext, setting: Setting, *, stage: str, frame: pd.
         config["decided_amount"] = st.column_config.NumberColumn(
             label["decided_amount"], min_value=0.0, format="localized")
     config["reason"] = st.column_config.TextColumn(label["reason"])
-    edited = st.data_editor(table[columns], key=f"{key}.editor", hide_index=True,
+    edited = st.data_editor(shown_table[columns], key=f"{key}.editor", hide_index=True,
                             column_config=config, width="stretch",
                             disabled=[c for c in columns if c not in ("outcome",
                                                                       "decided_amount",
@@ -451,7 +471,10 @@ def decision_table(ctx: PageContext, setting: Setting, *, stage: str, frame: pd.
         return
     if not amounts:
         edited = edited.assign(recommended_amount=np.nan, decided_amount=np.nan)
+    # Back to what the kernels call each choice before anything is compared or stored.
     decisions = edited.rename(columns={"decided_amount": "amount"}).assign(
+        recommendation=table["recommendation"].to_numpy(),
+        outcome=edited["outcome"].map(lambda v: stored.get(v, v)).to_numpy(),
         item=table["item"].to_numpy(), detail=[dict(detail or {}) for _ in range(len(edited))])
     try:
         with Session(ctx.engine) as session:

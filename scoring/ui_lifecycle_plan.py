@@ -36,7 +36,7 @@ from scoring.ui_lifecycle import (
     start_page,
     year_data,
 )
-from scoring.ui_lifecycle_tables import show_table, wan_metric
+from scoring.ui_lifecycle_tables import show_table, shown_values, value_label, wan_metric
 from scoring.year import CountyYear
 
 __all__ = ["LEVELS", "FINDING_VERDICTS", "render_exante", "render_targets"]
@@ -102,7 +102,7 @@ def render_exante(ctx: PageContext) -> None:
         show_error(ctx, err)
         return
     words = [w[1] if ctx.lang == "en" else w[0] for w in triggers.rules.values()]
-    st.caption(ctx.t("lifecycle.exante.rules") + "；".join(words))
+    st.caption(ctx.t("lifecycle.exante.rules") + ctx.t("lifecycle.list_separator").join(words))
     with Session(ctx.engine) as session:
         decided = current_decisions(session, year=setting.year, stage="exante")
     listing = _listing(ctx, triggers, decided)
@@ -112,7 +112,8 @@ def render_exante(ctx: PageContext) -> None:
     cells[2].metric(ctx.t("lifecycle.exante.n_decided"), int((listing["outcome"] != "").sum()))
     cells[3].metric(ctx.t("lifecycle.exante.cut_decided"),
                     wan_metric(float(np.nansum(listing["cut_decided"]))))
-    show_table(ctx, listing, key="lifecycle.exante.listing")
+    show_table(ctx, shown_values(ctx, listing, {"budget_type": "budget", "outcome": "exante"}),
+               key="lifecycle.exante.listing")
     if listing.empty:
         st.success(ctx.t("lifecycle.exante.none"))
         return
@@ -132,7 +133,8 @@ def _assess(ctx: PageContext, setting: Setting, data: CountyYear, project: str) 
     st.caption(ctx.t("lifecycle.exante.framework", ref=framework.ref))
     levels: dict[str, str] = {}
     for dimension in [i for i in framework.indicators if i.level == 1]:
-        st.markdown(f"**{dimension.name}**（{dimension.weight:g}）")
+        st.markdown(ctx.t("lifecycle.exante.dimension", name=dimension.name,
+                          weight=f"{dimension.weight:g}"))
         cells = st.columns(2)
         leaves = [leaf for leaf in framework.leaves()
                   if framework.path(leaf.code)[0].code == dimension.code]
@@ -159,7 +161,8 @@ def _assess(ctx: PageContext, setting: Setting, data: CountyYear, project: str) 
         return
     cells = st.columns(4)
     cells[0].metric(ctx.t("lifecycle.exante.total"), f"{row['total']:.2f}")
-    cells[1].metric(ctx.t("lifecycle.exante.recommended"), row["outcome"])
+    cells[1].metric(ctx.t("lifecycle.exante.recommended"), value_label(ctx, "exante",
+                                                                       row["outcome"]))
     cells[2].metric(ctx.t("lifecycle.exante.cut"), wan_metric(float(row["cut"])))
     cells[3].metric(ctx.t("lifecycle.exante.approved"), wan_metric(float(row["approved_amount"])))
     if row["below_floor"]:
@@ -175,7 +178,8 @@ def _decide_exante(ctx: PageContext, setting: Setting, project: str, row: pd.Ser
     # Keyed by the recommendation, so a re-scored sheet starts the decision at the new one.
     suffix = f"{project}.{recommended}.{cut:.2f}"
     outcome = st.radio(ctx.t("lifecycle.exante.outcome"), labels, horizontal=True,
-                       index=labels.index(recommended), key=f"lifecycle.exante.outcome.{suffix}")
+                       index=labels.index(recommended), key=f"lifecycle.exante.outcome.{suffix}",
+                       format_func=lambda v: value_label(ctx, "exante", v))
     amount = st.number_input(ctx.t("lifecycle.exante.amount"), min_value=0.0, max_value=asked,
                              value=cut, step=1000.0, key=f"lifecycle.exante.amount.{suffix}")
     reason = st.text_input(ctx.t("lifecycle.decide.reason"), key=f"lifecycle.exante.reason.{project}")
@@ -196,12 +200,14 @@ def _decide_exante(ctx: PageContext, setting: Setting, project: str, row: pd.Ser
         except JixiaoError as err:
             show_error(ctx, err)
         else:
-            flash(ctx.t("lifecycle.exante.decided", project=project, outcome=outcome))
+            flash(ctx.t("lifecycle.exante.decided", project=project,
+                        outcome=value_label(ctx, "exante", outcome)))
             st.rerun()
-    _history(ctx, setting, "exante", project)
+    _history(ctx, setting, "exante", project, kind="exante")
 
 
-def _history(ctx: PageContext, setting: Setting, stage: str, project: str) -> None:
+def _history(ctx: PageContext, setting: Setting, stage: str, project: str, *,
+             kind: str) -> None:
     with Session(ctx.engine) as session:
         history = decision_history(session, year=setting.year, stage=stage, project=project)
     if history.empty:
@@ -210,7 +216,7 @@ def _history(ctx: PageContext, setting: Setting, stage: str, project: str) -> No
         shown = history[["created_at", "created_by", "item", "recommendation",
                          "recommended_amount", "outcome", "amount", "changed", "reason"]].copy()
         shown["created_at"] = shown["created_at"].map(lambda t: f"{t:%Y-%m-%d %H:%M}")
-        show_table(ctx, shown)
+        show_table(ctx, shown_values(ctx, shown, {"recommendation": kind, "outcome": kind}))
 
 
 def _dismissed(ctx: PageContext, setting: Setting) -> pd.DataFrame:
@@ -267,11 +273,13 @@ def render_targets(ctx: PageContext) -> None:
     cells = st.columns(len(labels) + 2)
     cells[0].metric(ctx.t("lifecycle.targets.n_projects"), len(table))
     for cell, label in zip(cells[1:], labels, strict=False):
-        cell.metric(label, int((table["grade"] == label).sum()))
+        cell.metric(value_label(ctx, "grade", label), int((table["grade"] == label).sum()))
     cells[-1].metric(ctx.t("lifecycle.targets.adjustment"),
                      wan_metric(float(table["adjustment"].sum())))
-    show_table(ctx, table[["project", "name", "department", "amount", "n_findings", "n_errors",
-                           "score", "grade", "adjustment", "codes"]], key="lifecycle.targets.table")
+    show_table(ctx, shown_values(ctx, table[["project", "name", "department", "amount",
+                                             "n_findings", "n_errors", "score", "grade",
+                                             "adjustment", "codes"]]),
+               key="lifecycle.targets.table")
     st.subheader(ctx.t("lifecycle.targets.decide"))
     needing = table.loc[(table["adjustment"] > 0) | (table["grade"] != labels[0])]
     if needing.empty:
@@ -280,7 +288,7 @@ def render_targets(ctx: PageContext) -> None:
         decision_table(ctx, setting, stage="target_review", key="lifecycle.targets.decisions",
                        frame=needing.assign(recommendation=needing["grade"],
                                             recommended_amount=needing["adjustment"]),
-                       options=labels, shown=("name", "score", "n_findings"))
+                       options=labels, shown=("name", "score", "n_findings"), kind="grade")
     _findings(ctx, setting, review.findings)
 
 
@@ -301,5 +309,5 @@ def _findings(ctx: PageContext, setting: Setting, findings: pd.DataFrame) -> Non
         "recommendation": FINDING_VERDICTS[0], "recommended_amount": np.nan})
     decision_table(ctx, setting, stage="target_finding", frame=frame, options=FINDING_VERDICTS,
                    key=f"lifecycle.targets.findings.{project}",
-                   shown=("message", "severity", "deduction"), amounts=False)
-    _history(ctx, setting, "target_review", project)
+                   shown=("message", "severity", "deduction"), amounts=False, kind="verdict")
+    _history(ctx, setting, "target_review", project, kind="grade")
