@@ -31,13 +31,25 @@ from scoring.ui_lifecycle import (
     year_data,
     year_result,
 )
-from scoring.ui_lifecycle_tables import XLSX, labelled, show_table, wan_metric, workbook_bytes
+from scoring.ui_lifecycle_tables import (
+    XLSX,
+    labelled,
+    show_table,
+    shown_values,
+    value_label,
+    wan_metric,
+    workbook_bytes,
+)
 
-__all__ = ["LIGHT_COLOURS", "decided_batches", "render_monitoring", "render_application",
-           "render_disclosure"]
+__all__ = ["LIGHT_COLOURS", "GRADE_SOURCES", "decided_batches", "grade_sources",
+           "render_monitoring", "render_application", "render_disclosure"]
 
 LIGHT_COLOURS: dict[str, str] = {"红灯": "#f8d7da", "黄灯": "#fff3cd", "绿灯": "#d4edda"}
 """Cell colours of the three lights, pale enough to read the text on."""
+GRADE_SOURCES: tuple[str, str] = ("单位自评", "财政重点评价")
+"""Where a project's grade in result application came from (stored and exported as such)."""
+# How the public tables' coded columns are shown, by their published (Chinese) header.
+_PUBLIC_KINDS = {"预算类型": "budget", "评价等级": "grade", "指标方向": "direction"}
 
 
 def render_monitoring(ctx: PageContext) -> None:
@@ -99,20 +111,21 @@ def render_monitoring(ctx: PageContext) -> None:
     # The amount tile gets a double-width column so a four-digit 万元 figure is not cut off.
     cells = st.columns([1] * (len(LIGHTS) + len(CLASSES) - 1) + [2])
     for cell, light in zip(cells, LIGHTS, strict=False):
-        cell.metric(light, int((p["light"] == light).sum()))
+        cell.metric(value_label(ctx, "light", light), int((p["light"] == light).sum()))
     for cell, label in zip(cells[len(LIGHTS):], CLASSES[:3], strict=False):
-        cell.metric(label, int((p["classification"] == label).sum()))
+        cell.metric(value_label(ctx, "class", label), int((p["classification"] == label).sum()))
     cells[-1].metric(ctx.t("lifecycle.monitoring.cut"), wan_metric(float(p["suggested_cut"].sum())))
-    shown = labelled(ctx, p[["project", "name", "department", "budget", "spent",
-                             "execution_percent", "execution_ratio", "target_progress",
-                             "execution_light", "target_light", "light", "classification",
-                             "suggested_cut"]])
+    shown = labelled(ctx, shown_values(ctx, p[[
+        "project", "name", "department", "budget", "spent", "execution_percent",
+        "execution_ratio", "target_progress", "execution_light", "target_light", "light",
+        "classification", "suggested_cut"]]))
     light_columns = [ctx.t(f"lifecycle.col.{c}") for c in ("execution_light", "target_light",
                                                            "light")]
+    # Coloured by the label shown, which is the light in the page's language.
+    colours = {value_label(ctx, "light", k): v for k, v in LIGHT_COLOURS.items()}
     st.dataframe(shown.style.format(precision=2, thousands=",", na_rep="")
-                 .map(lambda v: f"background-color: {LIGHT_COLOURS[v]}" if v in LIGHT_COLOURS
-                      else "", subset=light_columns), hide_index=True,
-                 key="lifecycle.monitoring.table")
+                 .map(lambda v: f"background-color: {colours[v]}" if v in colours else "",
+                      subset=light_columns), hide_index=True, key="lifecycle.monitoring.table")
     st.subheader(ctx.t("lifecycle.monitoring.decide"))
     flagged = p.loc[p["classification"] != CLASSES[3]]
     if flagged.empty:
@@ -122,7 +135,7 @@ def render_monitoring(ctx: PageContext) -> None:
                    frame=flagged.assign(recommendation=flagged["classification"],
                                         recommended_amount=flagged["suggested_cut"]),
                    options=CLASSES, shown=("name", "execution_ratio", "light"),
-                   detail={"month": int(month), "rule_set": rule_set})
+                   detail={"month": int(month), "rule_set": rule_set}, kind="class")
 
 
 def decided_batches(decided: pd.DataFrame) -> pd.DataFrame:
@@ -162,8 +175,50 @@ def decided_batches(decided: pd.DataFrame) -> pd.DataFrame:
                                     float(base[rework].sum())]})
 
 
+def grade_sources(evaluated: pd.DataFrame) -> pd.DataFrame | None:
+    """Where each evaluated project's grade came from: its self-evaluation or a key evaluation.
+
+    Parameters
+    ----------
+    evaluated
+        :attr:`scoring.year.YearResult.evaluated`: ``project``, ``total`` and ``grade`` (the
+        self-evaluation) and, when closed review rounds gave key-evaluation results,
+        ``key_total`` and ``key_grade``.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``project``, ``grade_source`` (one of :data:`GRADE_SOURCES`), ``self_total``,
+        ``self_grade`` and ``key_total``; None when there are no key-evaluation columns, as
+        every grade is then the self-evaluation's.
+
+    Notes
+    -----
+    A key-evaluation grade replaces the self-evaluation grade in result application, so a
+    person deciding a cut sees both totals and which one the grade is taken from.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"project": ["A", "B"], "total": [92.0, 85.0], "grade": ["优", "良"],
+    ...                   "key_total": [float("nan"), 71.5], "key_grade": [None, "中"]})
+    >>> grade_sources(e)[["project", "grade_source", "self_total", "key_total"]].values.tolist()
+    [['A', '单位自评', 92.0, nan], ['B', '财政重点评价', 85.0, 71.5]]
+    >>> grade_sources(e.drop(columns=["key_total", "key_grade"])) is None
+    True
+    """
+    if "key_total" not in evaluated:
+        return None
+    marker = evaluated["key_grade"] if "key_grade" in evaluated else evaluated["key_total"]
+    return pd.DataFrame({
+        "project": evaluated["project"].to_numpy(),
+        "grade_source": np.where(marker.notna().to_numpy(), GRADE_SOURCES[1], GRADE_SOURCES[0]),
+        "self_total": evaluated["total"].to_numpy(dtype=float),
+        "self_grade": evaluated["grade"].to_numpy(dtype=object),
+        "key_total": evaluated["key_total"].to_numpy(dtype=float)})
+
+
 def _application_table(ctx: PageContext, setting: Setting, app: ApplicationResult,
-                       facts: pd.DataFrame) -> pd.DataFrame:
+                       facts: pd.DataFrame, sources: pd.DataFrame | None) -> pd.DataFrame:
     with Session(ctx.engine) as session:
         now = current_decisions(session, year=setting.year, stage="application")
     rec = app.projects
@@ -185,6 +240,13 @@ def _application_table(ctx: PageContext, setting: Setting, app: ApplicationResul
             dtype=bool), rec["rework"].to_numpy(dtype=bool)),
         "reason": at["reason"].fillna("").to_numpy(), "reasons": rec["reasons"].to_numpy(),
         "decided_by": at["created_by"].fillna("").to_numpy()})
+    if sources is not None:
+        # Beside the grade: which evaluation it is taken from, and both totals.
+        given = sources.set_index("project").reindex(table["project"])
+        at_grade = table.columns.get_loc("grade") + 1
+        for offset, column in enumerate(("grade_source", "self_total", "self_grade",
+                                         "key_total")):
+            table.insert(at_grade + offset, column, given[column].to_numpy())
     return table
 
 
@@ -252,14 +314,21 @@ def render_application(ctx: PageContext) -> None:
     app = result.application
     data, sources = year_data(ctx, setting)
     show_sources(ctx, sources, ("projects", "targets", "actuals", "spending", "requests"))
-    table = _application_table(ctx, setting, app, data.projects.set_index("project"))
+    table = _application_table(ctx, setting, app, data.projects.set_index("project"),
+                               grade_sources(result.evaluated))
     editable = ("cut", "recover", "rework", "reason")
     labels = {c: ctx.t(f"lifecycle.col.{c}") for c in table.columns}
     config: dict[str, Any] = {c: st.column_config.Column(labels[c]) for c in table.columns}
     for c in ("next_amount", "recommended_amount", "cut", "recommended_recover", "recover"):
         config[c] = st.column_config.NumberColumn(labels[c], min_value=0.0, format="localized")
+    for c in ("self_total", "key_total"):
+        if c in table:
+            config[c] = st.column_config.NumberColumn(labels[c], format="%.2f")
     config["rework"] = st.column_config.CheckboxColumn(labels["rework"])
-    edited = st.data_editor(table, key="lifecycle.application.editor", hide_index=True,
+    # Shown in the page's language; only the editable columns are read back, so the stored
+    # decisions and the export keep the kernels' values.
+    edited = st.data_editor(shown_values(ctx, table), key="lifecycle.application.editor",
+                            hide_index=True,
                             column_config=config, width="stretch",
                             disabled=[c for c in table.columns if c not in editable])
     st.caption(ctx.t("lifecycle.application.help"))
@@ -271,7 +340,7 @@ def render_application(ctx: PageContext) -> None:
                                  amount_as_decided=now["amount"].to_numpy())
     st.subheader(ctx.t("lifecycle.application.batches"))
     st.caption(ctx.t("lifecycle.application.batches_help"))
-    show_table(ctx, batches, key="lifecycle.application.batches")
+    show_table(ctx, shown_values(ctx, batches), key="lifecycle.application.batches")
     zh = PageContext(ctx.engine, ctx.viewer, lang="zh")
     sheets = [(ctx.t("lifecycle.application.sheet_list"), labelled(zh, table)),
               (ctx.t("lifecycle.application.sheet_batches"), labelled(zh, batches)),
@@ -321,9 +390,13 @@ def render_disclosure(ctx: PageContext) -> None:
                        file_name=f"绩效信息公开_{setting.year}.xlsx", mime=XLSX,
                        key="lifecycle.disclosure.workbook", on_click="ignore")
     for name, table in sheets:
-        st.subheader(f"{name}（{len(table)}）")
-        st.dataframe(table, hide_index=True, key=f"lifecycle.disclosure.{name}")
-        st.download_button(ctx.t("lifecycle.disclosure.csv", name=name),
+        title = value_label(ctx, "sheet", name)
+        st.subheader(ctx.t("lifecycle.disclosure.sheet", name=title, n=len(table)))
+        # The portal gets the Chinese table; the page shows it in the reader's language.
+        shown = shown_values(ctx, table, _PUBLIC_KINDS)
+        shown.columns = [value_label(ctx, "header", c) for c in table.columns]
+        st.dataframe(shown, hide_index=True, key=f"lifecycle.disclosure.{name}")
+        st.download_button(ctx.t("lifecycle.disclosure.csv", name=title),
                            data=table.to_csv(index=False).encode("utf-8-sig"),
                            file_name=f"{name}_{setting.year}.csv", mime="text/csv",
                            key=f"lifecycle.disclosure.csv.{name}", on_click="ignore")
