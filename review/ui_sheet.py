@@ -66,6 +66,15 @@ def _chosen_sheet(tasks: list[TaskPublic]) -> int | None:
     return None if chosen is None else chosen.assignment_id
 
 
+def _out_of_range(item: RubricItem, value: float | None) -> bool:
+    return value is not None and not item.min_score <= float(value) <= item.max_score
+
+
+def _range_message(ctx: PageContext, item: RubricItem, value: float) -> str:
+    return ctx.t("review.sheet.out_of_range", name=item.name, value=f"{float(value):g}",
+                 low=f"{item.min_score:g}", high=f"{item.max_score:g}")
+
+
 def _item_box(ctx: PageContext, aid: int, item: RubricItem, items: list[RubricItem]) -> None:
     with st.container(border=True):
         st.markdown(f"**{item.name}**")
@@ -74,16 +83,20 @@ def _item_box(ctx: PageContext, aid: int, item: RubricItem, items: list[RubricIt
         if item.checkpoints:
             st.caption(ctx.t("review.sheet.checkpoints", text=item.checkpoints))
         low, high = float(item.min_score), float(item.max_score)
+        # No min_value/max_value: with them the browser keeps an out-of-range number to itself
+        # and says so in an English tooltip; without them it reaches the page, which says it
+        # here, in the reader's language, as soon as it is entered.
         value = st.number_input(
             ctx.t("review.sheet.score", low=f"{low:g}", high=f"{high:g}"),
-            min_value=low, max_value=high, step=0.5, format="%.1f",
+            step=0.5, format="%.1f",
             key=score_key(aid, item.code), placeholder=ctx.t("review.sheet.unscored"),
             on_change=save_entered, args=(ctx, aid, items),
             help=ctx.t("review.sheet.range_help", low=f"{low:g}", high=f"{high:g}"))
         # A fixed slot, so the comment box below never moves when the warning comes and goes.
         warning = st.empty()
-        if value is not None and not low <= value <= high:
-            warning.error(ctx.t("review.sheet.out_of_range", low=f"{low:g}", high=f"{high:g}"))
+        if _out_of_range(item, value):
+            warning.error(_range_message(ctx, item, value),
+                          icon=":material/error:")
         st.text_area(ctx.t("review.sheet.comment"), key=comment_key(aid, item.code), height=68,
                      on_change=save_entered, args=(ctx, aid, items))
 
@@ -123,6 +136,7 @@ def _editable_sheet(ctx: PageContext, sheet: SheetPublic, items: list[RubricItem
     entered = entered_values(aid, items)
     scores = {i.code: entered[score_key(aid, i.code)] for i in items}
     missing = [i for i in items if scores[i.code] is None]
+    outside = [i for i in items if _out_of_range(i, scores[i.code])]
     total = sum(v for v in scores.values() if v is not None)
     top = sum(float(i.max_score) for i in items)
     st.metric(ctx.t("review.sheet.total"), f"{total:g} / {top:g}",
@@ -131,6 +145,9 @@ def _editable_sheet(ctx: PageContext, sheet: SheetPublic, items: list[RubricItem
     if st.button(ctx.t("review.sheet.save"), key="review.sheet.save"):
         save_entered(ctx, aid, items)
         st.rerun()
+    if outside and st.session_state.get(state_key(aid, "confirm")):
+        # A box changed to an out-of-range number while the confirmation was up.
+        st.session_state[state_key(aid, "confirm")] = False
     if st.session_state.get(state_key(aid, "confirm")):
         st.warning(ctx.t("review.sheet.confirm", total=f"{total:g}", top=f"{top:g}"))
         yes, no = st.columns(2)
@@ -143,7 +160,10 @@ def _editable_sheet(ctx: PageContext, sheet: SheetPublic, items: list[RubricItem
         return
     if st.button(ctx.t("review.sheet.submit"), type="primary", width="stretch",
                  key="review.sheet.submit"):
-        if missing:
+        if outside:
+            for item in outside:
+                st.error(_range_message(ctx, item, scores[item.code]), icon=":material/error:")
+        elif missing:
             names = "、".join(i.name for i in missing[:5])
             st.error(ctx.t("review.sheet.missing", count=len(missing), names=names))
         else:
@@ -188,7 +208,14 @@ def _sheet_column(ctx: PageContext, sheet: SheetPublic, items: list[RubricItem],
     # Shown whatever state the sheet is in: a submit that lost to another tab lands on a
     # locked sheet and must still say why.
     message = st.session_state.pop(state_key(aid, "message"), None)
-    if message is not None:
+    entered = entered_values(aid, items)
+    outside = [i for i in items if _out_of_range(i, entered[score_key(aid, i.code)])]
+    editable = sheet.status is not SheetStatus.SUBMITTED and rnd.status is RoundStatus.OPEN
+    if message is not None and message[0] == "error" and outside and editable:
+        # The store refused the draft for the out-of-range box; its box says which and why.
+        status.warning(ctx.t("review.sheet.unsaved_range", count=len(outside)),
+                       icon=":material/warning:")
+    elif message is not None:
         kind, text = message
         (status.error if kind == "error" else status.caption)(text)
     elif sheet.status is SheetStatus.DRAFT:

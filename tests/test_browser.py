@@ -142,6 +142,15 @@ def score_boxes(page):
     return page.get_by_role("spinbutton", name=label_pattern("review.sheet.score", "low", "high"))
 
 
+def box_top(box) -> float:
+    """An item's maximum, read from its box's label: the box itself is unbounded, as the
+    page (not the browser) says when a score is out of range, in the reader's language."""
+    label = box.evaluate("e => (e.labels && e.labels.length ? e.labels[0].innerText"
+                         " : e.getAttribute('aria-label')) || ''")
+    found = label_pattern("review.sheet.score", "low", "high", named=True).match(label.strip())
+    return float(found["high"])
+
+
 def fill_every_score(page) -> tuple[dict[int, str], int]:
     """Type a score into every empty box as fast as a quick typist, without waiting for saves.
 
@@ -164,7 +173,7 @@ def fill_every_score(page) -> tuple[dict[int, str], int]:
         box = boxes.nth(i)
         if box.input_value():
             continue
-        top = float(box.get_attribute("max"))
+        top = box_top(box)
         # Whole or half points a little under the maximum, as a careful reader gives.
         typed[i] = f"{max(top - 0.5 * (i % 3), 0):.1f}"
         box.fill(typed[i])
@@ -179,7 +188,7 @@ def sheet_sums(page) -> tuple[float, float]:
     boxes = score_boxes(page)
     total = boxes.count()
     return (sum(float(boxes.nth(i).input_value()) for i in range(total)),
-            sum(float(boxes.nth(i).get_attribute("max")) for i in range(total)))
+            sum(box_top(boxes.nth(i)) for i in range(total)))
 
 
 def test_review_round_story(browser, app_url: str) -> None:
