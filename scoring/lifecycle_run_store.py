@@ -3,7 +3,7 @@
 A year run (:func:`scoring.year.run_year`) is kept as a record the dashboard reads: the year,
 the settings' ``name@version``, where each table came from, who ran it and when, the year's
 numbers and summary text, coverage and grades by department exactly as the kernels computed
-them, and one tidy row per project (every stage's result side by side) and per request of next
+them, the department overall evaluation of every unit, and one tidy row per project (every stage's result side by side) and per request of next
 year. Runs are written once and never changed. The county's year a run works on is assembled
 by :func:`scoring.county_year_store.load_county_year`.
 """
@@ -26,6 +26,7 @@ from indicators.tables import utc_now, write_transaction
 from scoring.lifecycle_store import _who
 from scoring.store import as_utc, plain_value, run_foreign_key
 from scoring.year import CountyYear, YearResult
+from scoring.year_departments import DEPARTMENT_COLUMNS, department_table
 
 __all__ = [
     "LifeRunRow",
@@ -58,6 +59,7 @@ class LifeRunRow(SQLModel, table=True):
     text_en: str
     coverage: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     grades: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    departments: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     sources: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
     note: str = ""
     created_by: str
@@ -184,6 +186,9 @@ class StoredYearRun:
         :attr:`~scoring.year.YearResult.grades_by_department` as computed.
     projects, requests
         One row per project (the columns of :class:`LifeRunProjectRow`) and per request.
+    departments
+        One row per unit (:data:`scoring.year_departments.DEPARTMENT_COLUMNS`): the department
+        overall evaluation as computed; empty for a year without department facts.
     sources
         Table kind → where it came from (``demo``, ``stored`` or ``import #id``).
     """
@@ -193,6 +198,8 @@ class StoredYearRun:
     grades: pd.DataFrame
     projects: pd.DataFrame
     requests: pd.DataFrame
+    departments: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=list(DEPARTMENT_COLUMNS)))
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -265,7 +272,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def save_year_run(session: Session, *, result: YearResult, data: CountyYear, source: str,
                   created_by: str, sources: Mapping[str, str] | None = None, note: str = ""
                   ) -> YearRunSummary:
-    """Store a year run with its numbers, text, coverage, grades and per-project rows.
+    """Store a year run with its numbers, text, coverage, grades, departments and project rows.
 
     Parameters
     ----------
@@ -296,8 +303,8 @@ def save_year_run(session: Session, *, result: YearResult, data: CountyYear, sou
 
     Notes
     -----
-    One transaction (bulk inserts). Coverage, grades and numbers are stored exactly as the
-    kernels computed them, so the dashboard shows the numbers ``jixiao year run`` prints.
+    One transaction (bulk inserts). Coverage, grades, the department table and numbers are
+    stored exactly as the kernels computed them, so the dashboard shows the numbers ``jixiao year run`` prints.
 
     Examples
     --------
@@ -313,6 +320,9 @@ def save_year_run(session: Session, *, result: YearResult, data: CountyYear, sou
     ...                         source="demo", created_by="王科长")
     >>> run.n_projects, run.numbers["self_scope"] >= run.numbers["self_count"]
     (289, True)
+    >>> with Session(engine) as session:
+    ...     len(get_year_run(session, run_id=run.id).departments) == run.numbers["dept_units"]
+    True
     >>> clear_engine_cache()
     """
     who = _who(created_by)
@@ -329,6 +339,7 @@ def save_year_run(session: Session, *, result: YearResult, data: CountyYear, sou
             numbers={k: plain_value(v) for k, v in result.summary.items()},
             text_zh=result.text_zh, text_en=result.text_en,
             coverage=_records(result.coverage), grades=_records(result.grades_by_department),
+            departments=_records(department_table(result.departments)),
             sources=dict(sources or {}), note=note, created_by=who)
         session.add(run)
         session.flush()
@@ -401,8 +412,8 @@ def get_year_run(session: Session, *, run_id: int) -> StoredYearRun:
 
     Notes
     -----
-    Three queries (run, projects, requests); coverage and grades are unpacked from the run's
-    JSON in the column order they were computed in.
+    Three queries (run, projects, requests); coverage, grades and the department table are
+    unpacked from the run's JSON in the column order they were computed in.
 
     Examples
     --------
@@ -428,7 +439,14 @@ def get_year_run(session: Session, *, run_id: int) -> StoredYearRun:
             "id", "run_id", *columns])[columns])
     return StoredYearRun(summary=_summary(run), coverage=pd.DataFrame(run.coverage),
                          grades=pd.DataFrame(run.grades), projects=tables[0],
-                         requests=tables[1], sources=run.sources or {})
+                         requests=tables[1], departments=_departments(run.departments),
+                         sources=run.sources or {})
+
+
+def _departments(records: list[dict[str, Any]] | None) -> pd.DataFrame:
+    # Runs stored before departments were scored have none: the same columns, no rows.
+    table = pd.DataFrame(records or [])
+    return table.reindex(columns=list(DEPARTMENT_COLUMNS)) if table.empty else table
 
 
 def latest_year_run(session: Session, *, year: int) -> StoredYearRun | None:

@@ -112,6 +112,28 @@ def test_the_lifecycle_revision_downgrades_alone(engine: sa.Engine):
     assert inspector.has_table("sco_score_run")
 
 
+def test_runs_stored_before_departments_read_back_with_an_empty_department_table(engine,
+                                                                              demo_year):
+    data, result = demo_year
+    with engine.connect() as connection:
+        config = alembic_config(packages=("indicators", "scoring"))
+        config.attributes["connection"] = connection
+        command.downgrade(config, "sco_0002")
+        connection.commit()
+    assert "departments" not in {c["name"] for c in sa.inspect(engine).get_columns("sco_life_run")}
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO sco_life_run (year, config, source, month, rule_set, n_projects, "
+            "n_requests, numbers, text_zh, text_en, coverage, grades, sources, note, created_by, "
+            "created_at) VALUES (2021, 'x', 'demo', 9, 'lights', 0, 0, '{}', '', '', '[]', '[]', "
+            "'{}', '', '王', '2026-12-06 00:00:00')"))
+    upgrade(engine, packages=("indicators", "scoring"))
+    with Session(engine) as session:
+        (old,) = list_year_runs(session, year=2021)
+        stored = get_year_run(session, run_id=old.id)
+    assert stored.departments.empty and "grade" in stored.departments.columns
+
+
 def test_the_examples_in_the_docstrings_run():
     # The stores split from this one are run by tests/test_docstrings.py.
     assert doctest.testmod(store_module).failed == 0
@@ -346,6 +368,14 @@ def test_a_year_run_round_trips_with_the_kernels_numbers(engine, demo_year):
     assert len(stored.requests) == n["requests"]
     assert int(stored.requests["triggered"].sum()) == n["exante_triggered"]
     assert np.isclose(stored.requests["exante_cut"].sum(), n["exante_cut"])
+    # The department table: every demo unit once, its grade as the kernel gave it.
+    units = pd.read_csv(data_path("demo", "departments.csv"), encoding="utf-8-sig")
+    d = stored.departments.set_index("department")
+    assert set(d.index) == set(units["单位名称"]) and len(d) == n["dept_units"]
+    kernel = result.departments.scores.totals.set_index("department")
+    assert d.loc[kernel.index, "grade"].tolist() == kernel["grade"].tolist()
+    assert np.allclose(d.loc[kernel.index, "total"].astype(float), kernel["total"])
+    assert int((d["status"] != "not_evaluated").sum()) == n["dept_count"]
 
 
 def test_deleting_a_run_takes_its_rows(engine, demo_year):
