@@ -4,7 +4,9 @@
 ratings file (wide or long, CSV in UTF-8 or GBK, or xlsx), prints every agreement coefficient
 that fits the scale (:func:`review.agreement.agreement_report`) and a table of raters
 (:func:`review.raters.rater_diagnostics` beside :func:`review.raters.severity`), with the
-severity-adjusted item scores and the ratings that stand out.
+severity-adjusted item scores and the ratings that stand out. Without ``--scale`` the scale is
+read from the ratings (:func:`review.scales.infer_scale`) and the guess is printed with its
+reason; on continuous scores the kappa family and percent agreement are left out, with a note.
 """
 
 from __future__ import annotations
@@ -25,11 +27,15 @@ from indicators.errors import InputError, JixiaoError
 from indicators.io_files import read_csv_grid
 from review.agreement import SCALES, agreement_report
 from review.raters import outlying_ratings, rater_diagnostics, severity
+from review.scales import ScaleGuess, infer_scale, is_short_scale
 
 __all__ = ["read_ratings_file", "register"]
 
 _MISSING_MARKS = {"", "-", "—", "?", "？", "na", "n/a", "nan", "缺", "缺评", "none", "null"}
 _VERDICT = {"severe": "偏严 (severe)", "lenient": "偏宽 (lenient)", "normal": "正常 (normal)"}
+# Coefficients that count each distinct score as a category (names as agreement_report gives
+# them); on continuous scores they are left out.
+_CATEGORICAL = ("Fleiss' kappa", "Gwet's AC", "Percent agreement")
 
 
 def _read_grid(path: Path) -> tuple[list[str], int, pd.DataFrame, str | None]:
@@ -231,14 +237,50 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             for row in rows]
 
 
-def _analyse(table: pd.DataFrame, scale: str) -> dict[str, Any]:
-    report = agreement_report(table, scale=scale)
+def _load(ratings_file: str, long_columns: tuple[str, str, str] | None,
+          scale: str | None) -> tuple[pd.DataFrame, str, ScaleGuess | None]:
+    """The ratings, their scale, and the guess when the scale was read from the data."""
+    if scale is not None:
+        return (read_ratings_file(ratings_file, long=long_columns, numeric=scale != "nominal"),
+                scale, None)
+    labels = read_ratings_file(ratings_file, long=long_columns, numeric=False)
+    guess = infer_scale(labels)
+    if guess.scale == "nominal" and not guess.mixed:
+        return labels, "nominal", guess
+    try:
+        # Text among numbers is more often a slip than a label: reading as numbers names it.
+        table = read_ratings_file(ratings_file, long=long_columns, numeric=True)
+    except InputError as err:
+        place = err.location
+        raise InputError(f"{err.zh}；若评分本是类别标签，请加 --scale nominal",
+                         f"{err.en}; if the ratings are category labels, add --scale nominal",
+                         file=place.file, sheet=place.sheet, row=place.row,
+                         column=place.column, field=place.field) from err
+    return table, guess.scale, guess
+
+
+def _analyse(table: pd.DataFrame, scale: str, guess: ScaleGuess | None = None) -> dict[str, Any]:
+    # Continuous scores make nearly every value a category of its own; counting matches of
+    # categories then measures nothing, so those coefficients are not computed at all.
+    continuous = scale != "nominal" and not is_short_scale(table)
+    report = agreement_report(table, scale=scale, **({"max_categories": 0} if continuous else {}))
     present = table.notna().to_numpy()
     result: dict[str, Any] = {
-        "scale": scale, "n_items": int(present.any(axis=1).sum()),
+        "scale": scale, "scale_inferred": guess is not None,
+        "scale_reason": None if guess is None else (guess.reason_zh, guess.reason_en),
+        "n_items": int(present.any(axis=1).sum()),
         "n_raters": int(present.any(axis=0).sum()), "n_ratings": int(present.sum()),
         "agreement": report, "raters": None, "adjusted_scores": None, "outlying_ratings": None,
         "severity_method": None, "notes": []}
+    if continuous:
+        result["agreement"] = report[~report["coefficient"].str.startswith(_CATEGORICAL)]
+        n_values = int(np.unique(table.to_numpy(dtype=float)[present]).size)
+        result["notes"].append((
+            f"评分是连续分数（{n_values} 个不同取值），几乎每个取值自成一类；Fleiss' kappa、Gwet's AC "
+            "与百分比一致率按类别计数，在此没有意义，未列出",
+            f"scores are continuous ({n_values} distinct values), nearly each its own category; "
+            "Fleiss' kappa, Gwet's AC and percent agreement count categories and mean nothing "
+            "here, so they are left out"))
     if scale == "nominal":
         result["notes"].append(("名义尺度没有宽严之分，不计算评分人宽严与离群评分",
                                 "nominal labels have no severity; rater table not computed"))
@@ -266,7 +308,10 @@ def _as_json(name: str, result: dict[str, Any]) -> str:
         return None if frame is None else _records(frame.rename_axis(index).reset_index())
 
     payload = {
-        "file": name, "scale": result["scale"], "n_items": result["n_items"],
+        "file": name, "scale": result["scale"], "scale_inferred": result["scale_inferred"],
+        "scale_reason": None if result["scale_reason"] is None
+        else dict(zip(("zh", "en"), result["scale_reason"], strict=True)),
+        "n_items": result["n_items"],
         "n_raters": result["n_raters"], "n_ratings": result["n_ratings"],
         "agreement": _records(result["agreement"]),
         "raters": table(result["raters"], "rater"),
@@ -296,6 +341,10 @@ def _print_text(name: str, result: dict[str, Any]) -> None:
     echo(f"评分表 (ratings): {name}  对象 (items) {result['n_items']}  "
          f"评分人 (raters) {result['n_raters']}  评分 (ratings) {result['n_ratings']}  "
          f"尺度 (scale) {result['scale']}")
+    if result["scale_reason"] is not None:
+        zh, en = result["scale_reason"]
+        echo(f"尺度由数据推断 (scale inferred): {result['scale']} — {zh} ({en})；"
+             "不对请用 --scale 指定 (set it with --scale)")
     echo("")
     echo("一致性 (agreement)")
     rows, notes = [], []
@@ -378,20 +427,21 @@ def _register_agreement(group: click.Group) -> None:
     @click.argument("ratings_file", type=click.Path(dir_okay=False))
     @click.option("--long", "long_columns", callback=_split_long, metavar="ITEM,RATER,SCORE",
                   help="Long layout: names of the item, rater and score columns.")
-    @click.option("--scale", default="interval", show_default=True,
-                  type=click.Choice(list(SCALES)), help="Scale of measurement of the scores.")
+    @click.option("--scale", "--level", "scale", default=None, type=click.Choice(list(SCALES)),
+                  help="Scale (level) of measurement of the scores. Default: read from the "
+                       "ratings (text: nominal; whole numbers from -10 to 10: ordinal; else "
+                       "interval) and said so.")
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-    def agreement(ratings_file: str, long_columns: tuple[str, str, str] | None, scale: str,
-                  as_json: bool) -> None:
+    def agreement(ratings_file: str, long_columns: tuple[str, str, str] | None,
+                  scale: str | None, as_json: bool) -> None:
         """Agreement between raters and each rater's severity (评分一致性与评分人宽严).
 
         RATINGS_FILE is .csv (UTF-8 or GBK) or .xlsx: wide (first column the item, one column
         per rater) or long (--long ITEM,RATER,SCORE).
         """
         try:
-            table = read_ratings_file(ratings_file, long=long_columns,
-                                      numeric=scale != "nominal")
-            result = _analyse(table, scale)
+            table, chosen, guess = _load(ratings_file, long_columns, scale)
+            result = _analyse(table, chosen, guess)
         except JixiaoError as err:
             raise JixiaoCliError(err) from err
         name = Path(ratings_file).name
@@ -418,7 +468,9 @@ def register(group: click.Group) -> None:
     ``jixiao agreement RATINGS.{csv,xlsx} [--long ITEM,RATER,SCORE]
     [--scale interval|ordinal|nominal|ratio] [--json]`` prints the agreement report
     (ICC, Kendall's W, Krippendorff's alpha, Fleiss' kappa, Gwet's AC, percent agreement, as
-    fit the scale), the rater table (leave-one-out diagnostics and severity from the additive
+    fit the scale; without ``--scale`` (alias ``--level``) the scale is inferred and the guess
+    printed; on continuous scores the categorical coefficients are left out with a note
+    saying why), the rater table (leave-one-out diagnostics and severity from the additive
     model of Searle 1971), severity-adjusted item scores and outlying ratings. Bad files end
     with a bilingual message naming the file, row and column, and exit status 2, as every
     jixiao command does.

@@ -131,6 +131,8 @@ def test_non_numeric_rating_names_row_and_column(cli, tmp_path):
     assert result.exit_code == 2
     assert "bad.csv" in result.output and "row 4" in result.output
     assert "column '王'" in result.output and "九十二" in result.output
+    # Text among numbers reads as a slip, not as labels; the way to say otherwise is named.
+    assert "--scale nominal" in result.output
 
 
 def test_repeated_rating_in_long_file(cli, tmp_path):
@@ -174,3 +176,87 @@ def test_rows_below_a_blank_line_keep_their_spreadsheet_number(cli, tmp_path):
     result = _run(cli, str(path))
     assert result.exit_code == 2
     assert "row 4" in result.output and "column '王'" in result.output
+
+
+# Report scores out of 100 with decimals: fifteen distinct values over five reports.
+CONTINUOUS = ("报告,张,王,李\n"
+              "A,82.5,80,79.5\n"
+              "B,66,70.5,64\n"
+              "C,91,88.5,93\n"
+              "D,74.5,77,71\n"
+              "E,58,61.5,60\n")
+# Five-point ratings: few ordered categories.
+CATEGORIES = ("指标,甲,乙,丙,丁\n"
+              "C1,5,5,4,5\n"
+              "C2,3,3,3,2\n"
+              "C3,4,4,5,4\n"
+              "C4,2,1,2,2\n"
+              "C5,4,5,4,4\n"
+              "C6,1,2,1,1\n")
+_KAPPA_FAMILY = ("Fleiss' kappa", "Gwet's AC", "Percent agreement")
+
+
+def _json_run(cli, tmp_path, content, *args):
+    path = tmp_path / "panel.csv"
+    path.write_text(content, encoding="utf-8")
+    result = _run(cli, str(path), "--json", *args)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    return payload, {row["coefficient"]: row for row in payload["agreement"]}
+
+
+def test_continuous_scores_are_read_as_interval_without_kappas(cli, tmp_path):
+    payload, rows = _json_run(cli, tmp_path, CONTINUOUS)
+    assert payload["scale"] == "interval" and payload["scale_inferred"] is True
+    assert "decimals" in payload["scale_reason"]["en"] and "15" in payload["scale_reason"]["en"]
+    assert {"ICC(2,1)", "ICC(3,k)", "Kendall's W", "Krippendorff's alpha (interval)"} <= set(rows)
+    assert rows["ICC(2,1)"]["value"] > 0.9
+    assert not [name for name in rows if name.startswith(_KAPPA_FAMILY)]
+    notes = [note["en"] for note in payload["notes"]]
+    assert any("continuous" in n and "Fleiss' kappa" in n for n in notes)
+
+
+def test_continuous_scores_text_says_what_was_inferred_and_why_kappas_are_out(cli, tmp_path):
+    path = tmp_path / "panel.csv"
+    path.write_text(CONTINUOUS, encoding="utf-8")
+    result = _run(cli, str(path))
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "尺度由数据推断 (scale inferred): interval" in out and "--scale" in out
+    table = out.split("一致性 (agreement)")[1].split("评分人 (raters)")[0]
+    assert "ICC(2,1)" in table and "Fleiss" not in table and "Percent" not in table
+    note = [line for line in out.splitlines() if "Fleiss' kappa" in line]
+    assert len(note) == 1 and note[0].startswith("注 (note): 评分是连续分数")
+
+
+def test_a_named_scale_is_not_called_inferred_and_still_drops_kappas_on_scores(cli, tmp_path):
+    payload, rows = _json_run(cli, tmp_path, CONTINUOUS, "--scale", "interval")
+    assert payload["scale_inferred"] is False and payload["scale_reason"] is None
+    assert not [name for name in rows if name.startswith(_KAPPA_FAMILY)]
+    path = tmp_path / "panel.csv"
+    assert "scale inferred" not in _run(cli, str(path), "--scale", "ratio").output
+
+
+def test_few_ordered_categories_are_read_as_ordinal_and_keep_the_kappas(cli, tmp_path):
+    payload, rows = _json_run(cli, tmp_path, CATEGORIES)
+    assert payload["scale"] == "ordinal" and payload["scale_inferred"] is True
+    assert "whole numbers from 1 to 5" in payload["scale_reason"]["en"]
+    for name in ("Fleiss' kappa", "Gwet's AC2 (ordinal)", "Percent agreement", "Kendall's W",
+                 "Krippendorff's alpha (ordinal)"):
+        assert rows[name]["value"] is not None, name
+    assert not any("continuous" in note["en"] for note in payload["notes"])
+
+
+def test_few_categories_named_interval_get_the_icc_and_keep_the_weighted_ac2(cli, tmp_path):
+    payload, rows = _json_run(cli, tmp_path, CATEGORIES, "--level", "interval")
+    assert payload["scale"] == "interval" and payload["scale_inferred"] is False
+    assert rows["ICC(2,1)"]["value"] is not None
+    assert rows["Gwet's AC2 (quadratic)"]["value"] is not None
+    assert rows["Fleiss' kappa"]["value"] is not None
+
+
+def test_text_labels_are_read_as_nominal(cli, tmp_path):
+    payload, rows = _json_run(cli, tmp_path, "项目,甲,乙,丙\nP1,优,优,良\nP2,良,良,良\n"
+                                             "P3,中,中,良\nP4,优,优,优\n")
+    assert payload["scale"] == "nominal" and payload["scale_inferred"] is True
+    assert "Gwet's AC1" in rows and "ICC(2,1)" not in rows
