@@ -342,9 +342,10 @@ def render_application(ctx: PageContext) -> None:
     st.caption(ctx.t("lifecycle.application.batches_help"))
     show_table(ctx, shown_values(ctx, batches), key="lifecycle.application.batches")
     zh = PageContext(ctx.engine, ctx.viewer, lang="zh")
-    sheets = [(ctx.t("lifecycle.application.sheet_list"), labelled(zh, table)),
-              (ctx.t("lifecycle.application.sheet_batches"), labelled(zh, batches)),
-              (ctx.t("lifecycle.application.sheet_summary"),
+    # The workbook is the bureau's: Chinese sheets, headers and values in either language.
+    sheets = [(zh.t("lifecycle.application.sheet_list"), labelled(zh, table)),
+              (zh.t("lifecycle.application.sheet_batches"), labelled(zh, batches)),
+              (zh.t("lifecycle.application.sheet_summary"),
                pd.DataFrame({"年度小结": [result.text_zh]}))]
     st.download_button(ctx.t("lifecycle.application.export"),
                        data=lambda: workbook_bytes(sheets, f"{setting.year} 年度结果应用清单"),

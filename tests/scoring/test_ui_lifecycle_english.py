@@ -36,7 +36,8 @@ PAGES = ("lifecycle-exante", "lifecycle-targets", "lifecycle-monitoring",
 # Headers (as shown in English, or as the kernels name them in an editor) of columns holding
 # data that stays as the bureau wrote it.
 DATA_COLUMNS = {"Project", "Department", "Level-1 indicator", "Level-2 indicator", "Indicator",
-                "Unit", "name", "department"}
+                "Unit", "name", "department", "By", "Decided by", "decided_by", "Reason",
+                "reason"}
 TITLE = load_lifecycle_config("kaijiang-2021").title
 EN = PageContext(None, Viewer(1, "w", "王", Role.FINANCE), lang="en")
 ZH = PageContext(None, Viewer(1, "w", "王", Role.FINANCE), lang="zh")
@@ -197,6 +198,14 @@ def test_an_ex_ante_decision_in_english_names_the_outcome_in_english_and_stores_
     (row,) = stored(url, "exante").to_dict("records")
     assert row["outcome"] in ("支持", "调整后支持", "不予支持")
     assert value_label(EN, "exante", row["outcome"]) == recommended
+    # The kept message, the listing's decision and the decision history read in English too.
+    assert any(text.endswith(f": {recommended}.") for text in
+               [s.value for s in at.success])
+    listing = next(t for t in tables(at) if "Rules met" in t.columns)
+    assert recommended in set(listing["Decision"])
+    history = next(t for t in tables(at) if "When" in t.columns)
+    assert history["Decision"].tolist() == [recommended]
+    assert chinese_cells(at) == {}
 
 
 # --------------------------------------------------------------------------- grade sources
