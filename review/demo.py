@@ -1,17 +1,22 @@
-"""A demo review round on the demo county, so every review page has something real to show.
+"""Demo review rounds on the demo county, so every review page has something real to show.
 
 :func:`seed_demo_review` creates the demo accounts (an admin, a finance officer, five experts and
-three NPC deputies), a round "2021 年度财政重点评价报告评审" with the county's 15 key projects'
-evaluation reports (Markdown generated from the demo county's targets and actuals), the shipped
-rubric ``report-review-rubric@1.0.0``, four raters per report assigned automatically, and about
-half of the sheets submitted with plausible scores: one expert noticeably severe, one deputy
-lenient, so the severity table has something to find.
+three NPC deputies) and two rounds over the county's 15 key projects' evaluation reports
+(Markdown generated from the demo county's targets and actuals), scored on the shipped rubric
+``report-review-rubric@1.0.0`` by four raters per report assigned automatically:
+
+* "2021 年度财政重点评价报告评审（第一批）", the first :data:`FIRST_BATCH` projects, closed: every
+  sheet submitted and the severity-adjusted panel score chosen with its reason, so the budget
+  year has key-evaluation results (:mod:`review.key_results`) to grade and disclose;
+* "2021 年度财政重点评价报告评审", the other projects, open: about half of the sheets submitted
+  with plausible scores, one expert noticeably severe, one deputy lenient, so the severity
+  table has something to find.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -25,10 +30,12 @@ from review.store import (
     add_report,
     assign,
     auto_assign,
+    close_round,
     create_round,
     create_user,
     list_sheets,
     open_round,
+    record_panel_choice,
     rubric_items,
     save_draft,
     set_panel,
@@ -38,11 +45,17 @@ from review.store_tasks import bureau_today
 from review.tables import RoundRow, UserRow
 from review.views import viewer_of
 
-__all__ = ["DEMO_ACCOUNTS", "DEMO_ROUND_TITLE", "DEMO_RUBRIC", "DemoAccount", "DemoReview",
-           "TinyRound", "demo_report_markdown", "seed_demo_review", "seed_tiny_round"]
+__all__ = ["DEMO_ACCOUNTS", "DEMO_CLOSED_ROUND_TITLE", "DEMO_ROUND_TITLE", "DEMO_RUBRIC",
+           "FIRST_BATCH", "DemoAccount", "DemoReview", "TinyRound", "demo_report_markdown",
+           "seed_demo_review", "seed_tiny_round"]
 
 DEMO_ROUND_TITLE = "2021 年度财政重点评价报告评审"
+DEMO_CLOSED_ROUND_TITLE = "2021 年度财政重点评价报告评审（第一批）"
 DEMO_RUBRIC = "report-review-rubric@1.0.0"
+FIRST_BATCH = 6
+"""How many key projects (the first by project code) the closed demo round reviewed."""
+# Recorded as the finance officer's reason for using severity-adjusted panel scores.
+_CHOICE_REASON = "评审人宽严差异明显（人大代表周强评分偏宽），采用宽严调整后得分"
 
 
 @dataclass(frozen=True)
@@ -73,11 +86,16 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
 
 @dataclass(frozen=True)
 class DemoReview:
-    """What :func:`seed_demo_review` found or made."""
+    """What :func:`seed_demo_review` found or made.
+
+    ``round_id`` is the open round; ``closed_round_id`` the closed first batch (None on a
+    database seeded before the demo had one).
+    """
 
     round_id: int
     created: bool
     accounts: tuple[DemoAccount, ...] = DEMO_ACCOUNTS
+    closed_round_id: int | None = None
 
 
 def demo_report_markdown(project: pd.Series, targets: pd.DataFrame, actuals: pd.DataFrame) -> str:
@@ -152,7 +170,8 @@ def _accounts(session: Session) -> dict[str, UserRow]:
     return rows
 
 
-def _score_sheets(session: Session, round_id: int, accounts: dict[str, UserRow], seed: int) -> None:
+def _score_sheets(session: Session, round_id: int, accounts: dict[str, UserRow], seed: int,
+                  *, submit_all: bool = False) -> None:
     rng = np.random.default_rng(seed)
     items = rubric_items(session, round_id=round_id)
     maxima = np.array([i.max_score for i in items])
@@ -162,7 +181,7 @@ def _score_sheets(session: Session, round_id: int, accounts: dict[str, UserRow],
     sheets = list_sheets(session, round_id=round_id, viewer=admin)
     quality = dict(zip(sorted({s.report_id for s in sheets}),
                        rng.uniform(0.62, 0.93, len({s.report_id for s in sheets})), strict=True))
-    stage = rng.random(len(sheets))
+    stage = np.zeros(len(sheets)) if submit_all else rng.random(len(sheets))
     for sheet, draw in zip(sheets, stage, strict=True):
         if draw >= 0.75:
             continue  # not started
@@ -182,8 +201,27 @@ def _score_sheets(session: Session, round_id: int, accounts: dict[str, UserRow],
                        expected_version=sheet.version, overall_comment="初步意见，待补充。")
 
 
+def _demo_round(session: Session, *, title: str, projects: pd.DataFrame, raters: list[int],
+                deadline: date, admin: Viewer, seed: int) -> int:
+    county = load_demo_county()
+    rnd = create_round(session, title=title, year=2021, rubric_ref=DEMO_RUBRIC,
+                       deadline=deadline, raters_per_report=4, panel_method="trimmed_mean",
+                       by=admin)
+    for _, project in projects.iterrows():
+        code = project["项目编码"]
+        text = demo_report_markdown(project, county.targets[county.targets["项目编码"] == code],
+                                    county.actuals[county.actuals["项目编码"] == code])
+        add_report(session, round_id=rnd.round_id, title=f"{project['项目名称']}绩效评价报告",
+                   filename=f"{code}.md", content=text.encode("utf-8"), project_code=code,
+                   department=project["主管部门"], by=admin)
+    set_panel(session, round_id=rnd.round_id, user_ids=raters, by=admin)
+    auto_assign(session, round_id=rnd.round_id, k=4, seed=seed, by=admin)
+    open_round(session, round_id=rnd.round_id, by=admin)
+    return rnd.round_id
+
+
 def seed_demo_review(session: Session, *, seed: int = 2021) -> DemoReview:
-    """Create the demo accounts and the demo round, once; later calls change nothing.
+    """Create the demo accounts and the two demo rounds, once; later calls change nothing.
 
     Parameters
     ----------
@@ -191,12 +229,12 @@ def seed_demo_review(session: Session, *, seed: int = 2021) -> DemoReview:
         An open session; the caller commits. If the rubric library is not stored yet, the
         shipped frameworks are stored first, in a transaction of their own.
     seed
-        Seed of the assignment and of the demo scores.
+        Seed of the assignments and of the demo scores.
 
     Returns
     -------
     DemoReview
-        The round's id and whether this call created it.
+        The open round's id, the closed round's id, and whether this call created them.
 
     Raises
     ------
@@ -206,41 +244,47 @@ def seed_demo_review(session: Session, *, seed: int = 2021) -> DemoReview:
 
     Notes
     -----
-    Idempotent: accounts are looked up by username and the round by its title, and anything
-    already there is left as it is. About half of the sheets (each with probability 1/2) are
-    submitted, a quarter saved as half-finished drafts and a quarter left untouched.
+    Idempotent: accounts are looked up by username and the open round by its title, and
+    anything already there is left as it is (a database seeded before the closed round
+    existed keeps its one round). Each key project is in one round only. In the closed round
+    every sheet is submitted and the finance officer has chosen the severity-adjusted panel
+    score; 王建国, the severe expert, was not on its panel, so his task list holds the open
+    round alone. The closed round is created first, so the open one is the newest and the
+    round pickers open on it. In the open round about half of the sheets (each with
+    probability 1/2) are submitted, a quarter saved as half-finished drafts and a quarter
+    left untouched.
 
     Examples
     --------
-    >>> DEMO_ACCOUNTS[0].username, len(DEMO_ACCOUNTS)
-    ('admin', 10)
+    >>> DEMO_ACCOUNTS[0].username, len(DEMO_ACCOUNTS), FIRST_BATCH
+    ('admin', 10, 6)
     """
     _ensure_rubric(session)
     accounts = _accounts(session)
     existing = session.exec(select(RoundRow.id).where(RoundRow.title == DEMO_ROUND_TITLE)).first()
     if existing is not None:
-        return DemoReview(round_id=int(existing), created=False)
+        closed = session.exec(select(RoundRow.id).where(
+            RoundRow.title == DEMO_CLOSED_ROUND_TITLE)).first()
+        return DemoReview(round_id=int(existing), created=False,
+                          closed_round_id=None if closed is None else int(closed))
     admin = viewer_of(accounts["admin"])
     county = load_demo_county()
-    projects = county.projects[county.projects["是否重点项目"].astype(bool)]
-    rnd = create_round(session, title=DEMO_ROUND_TITLE, year=2021, rubric_ref=DEMO_RUBRIC,
-                       deadline=bureau_today() + timedelta(days=14), raters_per_report=4,
-                       panel_method="trimmed_mean", by=admin)
-    for _, project in projects.iterrows():
-        code = project["项目编码"]
-        text = demo_report_markdown(project, county.targets[county.targets["项目编码"] == code],
-                                    county.actuals[county.actuals["项目编码"] == code])
-        add_report(session, round_id=rnd.round_id, title=f"{project['项目名称']}绩效评价报告",
-                   filename=f"{code}.md", content=text.encode("utf-8"), project_code=code,
-                   department=project["主管部门"], by=admin)
-    raters = [int(accounts[a.username].id) for a in DEMO_ACCOUNTS
-              if a.role in (Role.EXPERT, Role.DEPUTY)]
-    set_panel(session, round_id=rnd.round_id, user_ids=raters, by=admin)
-    auto_assign(session, round_id=rnd.round_id, k=4, seed=seed, by=admin)
-    open_round(session, round_id=rnd.round_id, by=admin)
-    _score_sheets(session, rnd.round_id, accounts, seed)
+    projects = county.projects[county.projects["是否重点项目"].astype(bool)].sort_values("项目编码")
+    raters = [a.username for a in DEMO_ACCOUNTS if a.role in (Role.EXPERT, Role.DEPUTY)]
+    first_panel = [int(accounts[name].id) for name in raters if name != "expert1"]
+    closed_id = _demo_round(session, title=DEMO_CLOSED_ROUND_TITLE,
+                            projects=projects.iloc[:FIRST_BATCH], raters=first_panel,
+                            deadline=bureau_today(), admin=admin, seed=seed + 1)
+    _score_sheets(session, closed_id, accounts, seed + 1, submit_all=True)
+    close_round(session, round_id=closed_id, by=admin)
+    record_panel_choice(session, round_id=closed_id, choice="adjusted", reason=_CHOICE_REASON,
+                        by=viewer_of(accounts["finance"]))
+    open_id = _demo_round(session, title=DEMO_ROUND_TITLE, projects=projects.iloc[FIRST_BATCH:],
+                          raters=[int(accounts[name].id) for name in raters],
+                          deadline=bureau_today() + timedelta(days=14), admin=admin, seed=seed)
+    _score_sheets(session, open_id, accounts, seed)
     session.flush()
-    return DemoReview(round_id=rnd.round_id, created=True)
+    return DemoReview(round_id=open_id, created=True, closed_round_id=closed_id)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The whole demo on one database: libraries, the county's projects, review round, Delphi study.
+"""The whole demo on one database: libraries, the county's projects, review rounds, Delphi study.
 
 Both front doors seed the demo through :func:`seed_demo` — the Streamlit app on a demo start,
 ``jixiao demo`` on request — so the two can never drift apart. Every step looks before it
@@ -20,9 +20,9 @@ from indicators.frontdoor import Role
 from indicators.store import seed_builtin_libraries
 from indicators.target_store import list_projects, save_target_tables
 from review.building_demo import seed_demo_building
-from review.demo import DEMO_ACCOUNTS, seed_demo_review
+from review.demo import DEMO_ACCOUNTS, DEMO_CLOSED_ROUND_TITLE, DEMO_ROUND_TITLE, seed_demo_review
 from review.store import admin_exists
-from review.tables import UserRow
+from review.tables import RoundRow, UserRow
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -36,6 +36,11 @@ _DEMO_ADMIN = next(account.username for account in DEMO_ACCOUNTS if account.role
 def _demo_accounts_stored(session: Session) -> int:
     return int(session.exec(select(func.count()).select_from(UserRow).where(
         UserRow.username.in_(_DEMO_USERNAMES))).one())
+
+
+def _demo_rounds_stored(session: Session) -> int:
+    return int(session.exec(select(func.count()).select_from(RoundRow).where(
+        RoundRow.title.in_((DEMO_ROUND_TITLE, DEMO_CLOSED_ROUND_TITLE)))).one())
 
 
 def _refuse_beside_a_real_admin(session: Session) -> None:
@@ -95,7 +100,8 @@ def seed_demo(engine: Engine) -> dict[str, int]:
         What this call added: ``libraries`` (shipped framework versions), ``projects`` (the
         demo county's target tables, stored only when no project is stored at all),
         ``accounts`` (of :data:`review.demo.DEMO_ACCOUNTS`), ``rounds`` (the demo review
-        round of :func:`review.demo.seed_demo_review`, 0 or 1) and ``studies`` (the demo
+        rounds of :func:`review.demo.seed_demo_review`, the closed first batch and the open
+        round: 0 or 2) and ``studies`` (the demo
         Delphi study with its AHP survey of :func:`review.building_demo.seed_demo_building`,
         0 or 1).
 
@@ -109,7 +115,7 @@ def seed_demo(engine: Engine) -> dict[str, int]:
     -----
     Five steps, each in its own transaction and each a no-op when its work is already done:
     the schema (:func:`indicators.database.ensure_schema`), the shipped libraries
-    (:func:`indicators.store.seed_builtin_libraries`), the accounts and the review round, the
+    (:func:`indicators.store.seed_builtin_libraries`), the accounts and the review rounds, the
     Delphi study and AHP survey (which need the accounts), and the demo county's target
     tables. The accounts come before the projects so that a database that refuses the demo
     accounts is not left holding the demo county's projects.
@@ -120,7 +126,7 @@ def seed_demo(engine: Engine) -> dict[str, int]:
     >>> engine = get_engine("sqlite://")
     >>> first = seed_demo(engine)
     >>> first["accounts"], first["rounds"], first["studies"], first["projects"] > 0
-    (10, 1, 1, True)
+    (10, 2, 1, True)
     >>> sorted(seed_demo(engine).values())
     [0, 0, 0, 0, 0]
     >>> clear_engine_cache()
@@ -131,9 +137,11 @@ def seed_demo(engine: Engine) -> dict[str, int]:
         libraries = len(seed_builtin_libraries(session))
     with Session(engine) as session:
         accounts_before = _demo_accounts_stored(session)
-        review = seed_demo_review(session)
+        rounds_before = _demo_rounds_stored(session)
+        seed_demo_review(session)
         session.commit()
         accounts = _demo_accounts_stored(session) - accounts_before
+        rounds = _demo_rounds_stored(session) - rounds_before
     with Session(engine) as session:
         building = seed_demo_building(session)
     projects = 0
@@ -141,4 +149,4 @@ def seed_demo(engine: Engine) -> dict[str, int]:
         if not list_projects(session):
             projects = save_target_tables(session, tables=demo_target_tables())
     return {"libraries": libraries, "projects": projects, "accounts": accounts,
-            "rounds": int(review.created), "studies": int(building.created)}
+            "rounds": rounds, "studies": int(building.created)}

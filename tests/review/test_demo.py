@@ -1,4 +1,5 @@
-"""The demo review round: accounts that sign in, 15 key reports, 4 raters each, half scored, once."""
+"""The demo review rounds: accounts that sign in, 15 key reports split between a closed first
+batch and an open round, 4 raters each, once."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from sqlmodel import Session, func, select
 from indicators.demo import load_demo_county
 from review import store
 from review.auth import PasswordAuthenticator
-from review.demo import DEMO_ACCOUNTS, DEMO_ROUND_TITLE, seed_demo_review
+from review.demo import (
+    DEMO_ACCOUNTS,
+    DEMO_CLOSED_ROUND_TITLE,
+    DEMO_ROUND_TITLE,
+    FIRST_BATCH,
+    seed_demo_review,
+)
+from review.key_results import key_evaluation_results
 from review.tables import AuditRow, UserRow
 from tests.review.databases import BACKENDS, review_database
 
@@ -41,10 +49,12 @@ def test_demo_round_is_seeded_once_and_half_scored(engine) -> None:
         users = {u.user_id: u for u in store.list_users(s, by=admin)}
     assert rnd.title == DEMO_ROUND_TITLE and rnd.status == "open"
     county = load_demo_county()
-    key = county.projects[county.projects["是否重点项目"].astype(bool)]
-    assert sorted(r.project_code for r in reports) == sorted(key["项目编码"])
+    key = sorted(county.projects.loc[county.projects["是否重点项目"].astype(bool), "项目编码"])
+    # The open round holds the key projects the closed first batch did not.
+    assert sorted(r.project_code for r in reports) == key[FIRST_BATCH:]
     assert all(r.mime == "text/markdown" for r in reports)
-    assert (progress.groupby("report_id").size() == 4).all() and len(progress) == 60
+    n_open = len(key) - FIRST_BATCH
+    assert (progress.groupby("report_id").size() == 4).all() and len(progress) == 4 * n_open
     share = progress["submitted"].mean()
     assert 0.35 <= share <= 0.65
     assert set(progress["status"]) == {"assigned", "draft", "submitted"}
@@ -53,6 +63,38 @@ def test_demo_round_is_seeded_once_and_half_scored(engine) -> None:
                    for r, u in zip(progress["report_id"], progress["rater_id"], strict=True))
     loads = progress.groupby("rater_id").size()
     assert loads.max() - loads.min() <= 1 and len(loads) == 8
+
+
+def test_the_closed_first_batch_gives_the_year_its_key_results(engine) -> None:
+    with Session(engine) as s, s.begin():
+        demo = seed_demo_review(s)
+    with Session(engine) as s:
+        users = {row.username: row for row in s.exec(select(UserRow)).all()}
+        admin = store.get_viewer(s, user_id=users["admin"].id)
+        rnd = store.get_round(s, round_id=demo.closed_round_id, by=admin)
+        reports = store.list_reports(s, round_id=demo.closed_round_id, by=admin)
+        progress = store.progress(s, round_id=demo.closed_round_id, by=admin)
+        result = store.panel_results(s, round_id=demo.closed_round_id, by=admin, bootstrap=0,
+                                     item_agreement=False)
+        found = key_evaluation_results(s, year=2021, by=admin)
+    assert rnd.title == DEMO_CLOSED_ROUND_TITLE and rnd.status == "closed"
+    assert rnd.panel_choice.value == "adjusted" and rnd.panel_choice_reason
+    # Created before the open round, so the open round is the newest one.
+    assert demo.closed_round_id < demo.round_id
+    county = load_demo_county()
+    key = sorted(county.projects.loc[county.projects["是否重点项目"].astype(bool), "项目编码"])
+    assert sorted(r.project_code for r in reports) == key[:FIRST_BATCH]
+    assert progress["submitted"].all() and len(progress) == 4 * FIRST_BATCH
+    # The severe expert was not on the first batch's panel.
+    assert users["expert1"].id not in set(progress["rater_id"])
+    assert progress["rater_id"].nunique() == 7
+    # Every first-batch project gets its adjusted panel score (the rubric sums to 100).
+    by_report = {r.report_id: r.project_code for r in reports}
+    adjusted = result.reports["adjusted_score"].rename(index=by_report)
+    assert found["project"].tolist() == key[:FIRST_BATCH]
+    assert set(found["basis"]) == {"adjusted"} and set(found["round_id"]) == {rnd.round_id}
+    assert found.set_index("project")["total"].to_numpy() == pytest.approx(
+        adjusted.reindex(key[:FIRST_BATCH]).clip(0, 100).to_numpy(), abs=0.005)
 
 
 def test_demo_accounts_sign_in_with_their_demo_passwords(engine) -> None:

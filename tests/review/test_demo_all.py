@@ -32,7 +32,7 @@ def test_a_fresh_database_gets_the_whole_demo_once(engine) -> None:
     first = seed_demo(engine)
     assert first == {"libraries": len(builtin_frameworks()),
                      "projects": len(load_demo_county().projects),
-                     "accounts": len(DEMO_ACCOUNTS), "rounds": 1, "studies": 1}
+                     "accounts": len(DEMO_ACCOUNTS), "rounds": 2, "studies": 1}
     assert seed_demo(engine) == {"libraries": 0, "projects": 0, "accounts": 0, "rounds": 0,
                                  "studies": 0}
     assert non_demo_accounts(engine) == []
@@ -46,7 +46,7 @@ def test_stored_projects_are_left_alone(engine) -> None:
     with Session(engine) as session:
         save_target_tables(session, tables=one)
     added = seed_demo(engine)
-    assert added == {"libraries": 0, "projects": 0, "accounts": len(DEMO_ACCOUNTS), "rounds": 1,
+    assert added == {"libraries": 0, "projects": 0, "accounts": len(DEMO_ACCOUNTS), "rounds": 2,
                      "studies": 1}
     with Session(engine) as session:
         assert [p.code for p in list_projects(session)] == [one[0].project.code]
