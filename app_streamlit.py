@@ -3,8 +3,9 @@
 ``streamlit run app_streamlit.py`` opens the app. The engine comes from ``JIXIAO_DATABASE_URL``
 (a SQLite file in the working folder when unset); the schema is brought up to date on the first
 start. In demo mode (``JIXIAO_DEMO=1``, or no database URL at all, as on a fresh machine) the
-demo county, its libraries and a half-scored review round are seeded once, and the login page
-lists the demo accounts. A real database without an administrator offers, on the login page, a
+demo county, its libraries, a closed and a half-scored review round are seeded once, and the
+login page lists the demo accounts. Staff's pages get the key-evaluation results of closed review
+rounds through :func:`key_results_feed`. A real database without an administrator offers, on the login page, a
 one-time form to create the first one; once an active administrator exists it is never shown.
 
 Each package's ``ui`` module offers ``pages()``; this module keeps the pages whose roles include
@@ -18,6 +19,7 @@ import importlib
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -25,13 +27,17 @@ from sqlmodel import Session
 
 from indicators.database import DATABASE_URL_ENV, database_url, ensure_schema, get_engine
 from indicators.errors import JixiaoError
-from indicators.frontdoor import PageContext, PageSpec, Role, Viewer
+from indicators.frontdoor import STAFF_ROLES, PageContext, PageSpec, Role, Viewer, YearFeed
 from indicators.i18n import LANGUAGES, t
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "DEMO_ENV",
     "PAGE_MODULES",
     "demo_mode",
+    "key_results_feed",
     "main",
     "navigation_sections",
     "page_specs",
@@ -371,6 +377,48 @@ def _invite_page(engine: Engine, lang: str, token: str) -> None:
     _sign_in(viewer)
 
 
+def key_results_feed(engine: Engine, viewer: Viewer) -> YearFeed | None:
+    """The key-evaluation results of closed review rounds, handed down to the lifecycle pages.
+
+    Parameters
+    ----------
+    engine
+        The database.
+    viewer
+        The signed-in person.
+
+    Returns
+    -------
+    YearFeed or None
+        For staff, a feed whose ``version`` is :func:`review.key_results.key_results_version`
+        and whose ``load`` is :func:`review.key_results.key_evaluation_results` read as the
+        viewer, each on a session of its own; None for anyone else (the results are staff's).
+
+    Notes
+    -----
+    ``scoring`` may not import ``review``, so the front door passes the results down.
+
+    Examples
+    --------
+    >>> rater = Viewer(user_id=2, username="e", display_name="专家", role=Role.EXPERT)
+    >>> key_results_feed(None, rater) is None
+    True
+    """
+    if Role(viewer.role) not in STAFF_ROLES:
+        return None
+    from review.key_results import key_evaluation_results, key_results_version
+
+    def version(year: int) -> tuple[tuple[int, int], ...]:
+        with Session(engine) as session:
+            return key_results_version(session, year=year)
+
+    def load(year: int) -> pd.DataFrame:
+        with Session(engine) as session:
+            return key_evaluation_results(session, year=year, by=viewer)
+
+    return YearFeed(version=version, load=load)
+
+
 def _page_runner(spec: PageSpec, ctx: PageContext) -> Callable[[], None]:
     def run() -> None:
         spec.render(ctx)
@@ -379,7 +427,8 @@ def _page_runner(spec: PageSpec, ctx: PageContext) -> Callable[[], None]:
 
 
 def _signed_in(engine: Engine, viewer: Viewer, lang: str, demo: bool) -> None:
-    ctx = PageContext(engine=engine, viewer=viewer, lang=lang, demo_mode=demo)
+    ctx = PageContext(engine=engine, viewer=viewer, lang=lang, demo_mode=demo,
+                      key_results=key_results_feed(engine, viewer))
     sections = navigation_sections(page_specs(), viewer.role)
     chosen_default = False
     navigation: dict[str, list[st.Page]] = {}

@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
@@ -19,7 +19,8 @@ from indicators.database import clear_engine_cache, get_engine
 from indicators.frontdoor import STAFF_ROLES, PageSpec, Role
 from review import store
 from review.auth import create_invite
-from review.demo import DEMO_ACCOUNTS
+from review.demo import DEMO_ACCOUNTS, FIRST_BATCH
+from review.tables import UserRow
 
 APP = str(Path(__file__).resolve().parent.parent / "app_streamlit.py")
 PASSWORDS = {a.username: a.password for a in DEMO_ACCOUNTS}
@@ -227,6 +228,29 @@ def test_staff_see_management_pages_and_only_admins_the_system_pages(db: str) ->
     request_page(finance_app, "review-accounts")
     # Refused, the request falls back to the staff's landing page, the county overview.
     assert finance_app.header[0].value == "县级总览"
+
+
+# ------------------------------------------------------------------ key results handed down
+
+def test_staff_get_a_key_results_feed_and_raters_none(db: str) -> None:
+    engine = get_engine(db)
+    with Session(engine) as session:
+        rows = session.exec(select(UserRow)).all()
+        viewers = {row.username: store.get_viewer(session, user_id=row.id) for row in rows}
+    assert app_streamlit.key_results_feed(engine, viewers["expert2"]) is None
+    assert app_streamlit.key_results_feed(engine, viewers["deputy1"]) is None
+    feed = app_streamlit.key_results_feed(engine, viewers["finance"])
+    # The demo's closed first batch: one closed round of 2021, none of 2022.
+    assert len(feed.version(2021)) == 1 and feed.version(2022) == ()
+    found = feed.load(2021)
+    assert len(found) == FIRST_BATCH and set(found["basis"]) == {"adjusted"}
+    assert feed.load(2022).empty
+
+
+def test_the_demo_discloses_the_closed_rounds_key_results(db: str) -> None:
+    at = request_page(sign_in(start(), "finance"), "lifecycle-disclosure")
+    titles = [h.value for h in at.subheader]
+    assert f"公开_重点评价结果（{FIRST_BATCH}）" in titles, titles
 
 
 # ------------------------------------------------------------------ the first administrator
