@@ -4,9 +4,10 @@
 (a SQLite file in the working folder when unset); the schema is brought up to date on the first
 start. In demo mode (``JIXIAO_DEMO=1``, or no database URL at all, as on a fresh machine) the
 demo county, its libraries, a closed and a half-scored review round are seeded once, and the
-login page lists the demo accounts. Staff's pages get the key-evaluation results of closed review
-rounds through :func:`key_results_feed`. A real database without an administrator offers, on the login page, a
-one-time form to create the first one; once an active administrator exists it is never shown.
+login page lists the demo accounts. Staff's pages get the key-evaluation results of closed
+review rounds through :func:`key_results_feed`. A real database without an administrator
+offers, on the login page, a one-time form to create the first one; once an active
+administrator exists it is never shown.
 
 Each package's ``ui`` module offers ``pages()``; this module keeps the pages whose roles include
 the signed-in person's, groups them by section and hands them to ``st.navigation``. A page that
