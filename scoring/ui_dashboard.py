@@ -24,12 +24,20 @@ from scoring.lifecycle_decision_store import current_decisions
 from scoring.lifecycle_run_store import StoredYearRun, get_year_run, list_year_runs, save_year_run
 from scoring.money import format_wan
 from scoring.report import grade_stack_chart
+from scoring.ui_departments import department_labels, render_departments
 from scoring.ui_lifecycle import SECTION, Setting, start_page, with_key_results
-from scoring.ui_lifecycle_tables import XLSX, labelled, show_table, wan_metric, workbook_bytes
+from scoring.ui_lifecycle_tables import (
+    XLSX,
+    labelled,
+    show_table,
+    value_label,
+    wan_metric,
+    workbook_bytes,
+)
 from scoring.year import run_year
 
 __all__ = ["TOTAL", "COVERAGE_STAGES", "pages", "stage_coverage", "stage_funds", "number_label",
-           "render_dashboard"]
+           "department_grades", "render_dashboard"]
 
 TOTAL = "合计"
 """The label of the all-budgets row, as :func:`scoring.year_summary.coverage_table` names it."""
@@ -40,26 +48,30 @@ COVERAGE_STAGES: dict[str, str] = {"targets": "has_targets", "monitoring": "moni
 
 
 def pages() -> list[PageSpec]:
-    """The dashboard page: staff only, and the staff's default landing page.
+    """The dashboard page, the staff's default landing page, and 部门整体评价 after it.
 
     Returns
     -------
     list of PageSpec
-        县级总览 (``lifecycle-dashboard``).
+        县级总览 (``lifecycle-dashboard``) and 部门整体评价 (``lifecycle-departments``), staff
+        only.
 
     Notes
     -----
-    It sits in the lifecycle section; list this module before :mod:`scoring.ui_lifecycle` so
+    They sit in the lifecycle section; list this module before :mod:`scoring.ui_lifecycle` so
     the overview comes first in the section.
 
     Examples
     --------
     >>> [(p.key, p.default) for p in pages()]
-    [('lifecycle-dashboard', True)]
+    [('lifecycle-dashboard', True), ('lifecycle-departments', False)]
     """
     return [PageSpec(key="lifecycle-dashboard", section=SECTION, title="dashboard.page",
                      render=render_dashboard, roles=STAFF_ROLES, icon=":material/dashboard:",
-                     default=True)]
+                     default=True),
+            PageSpec(key="lifecycle-departments", section=SECTION, title="departments.page",
+                     render=render_departments, roles=STAFF_ROLES,
+                     icon=":material/apartment:")]
 
 
 def stage_coverage(projects: pd.DataFrame) -> pd.DataFrame:
@@ -192,8 +204,8 @@ def number_label(ctx: PageContext, key: str) -> str:
     Returns
     -------
     str
-        The label; per-grade and per-outcome counts (``grade_优``, ``exante_支持``,
-        ``review_通过``) name their label; an unknown key is returned as it is.
+        The label; per-grade and per-outcome counts (``grade_优``, ``dept_grade_优``,
+        ``exante_支持``, ``review_通过``) name their label; an unknown key is returned as it is.
 
     Notes
     -----
@@ -208,7 +220,7 @@ def number_label(ctx: PageContext, key: str) -> str:
     """
     if f"dashboard.number.{key}" in catalogue():
         return ctx.t(f"dashboard.number.{key}")
-    for prefix in ("exante", "review", "grade"):
+    for prefix in ("exante", "review", "grade", "dept_grade"):
         if key.startswith(f"{prefix}_"):
             return ctx.t(f"dashboard.number.{prefix}_label", label=key[len(prefix) + 1:])
     return key
@@ -290,6 +302,57 @@ def _pick_run(ctx: PageContext, setting: Setting) -> StoredYearRun | None:
         return get_year_run(session, run_id=run_id)
 
 
+def department_grades(departments: pd.DataFrame, labels: tuple[str, ...]) -> pd.DataFrame:
+    """How many units a stored run's department evaluation put in each grade.
+
+    Parameters
+    ----------
+    departments
+        A stored run's department table (:attr:`StoredYearRun.departments`).
+    labels
+        The grade labels, best first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``grade`` (each label) and ``count``; units not scored are not counted.
+
+    Notes
+    -----
+    The grade after any veto, as the run stored it.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"department": ["甲", "乙", "丙"], "grade": ["优", "中", None]})
+    >>> department_grades(d, ("优", "良", "中", "差"))["count"].tolist()
+    [1, 0, 1, 0]
+    """
+    counts = departments["grade"].dropna().value_counts() if "grade" in departments else {}
+    return pd.DataFrame({"grade": list(labels),
+                         "count": [int(counts.get(g, 0)) for g in labels]})
+
+
+def _department_grades(ctx: PageContext, stored: StoredYearRun) -> pd.DataFrame:
+    """The department grade distribution of the run, and its department table for the export."""
+    st.subheader(ctx.t("departments.dashboard"))
+    table = stored.departments
+    if table.empty or table["grade"].isna().all():
+        st.info(ctx.t("departments.dashboard_none"))
+        return table
+    counts = department_grades(table, ("优", "良", "中", "差"))
+    cells = st.columns(len(counts) + 1)
+    scored = int(counts["count"].sum())
+    cells[0].metric(ctx.t("departments.count"), f"{scored}/{len(table)}")
+    for cell, (grade, count) in zip(cells[1:], counts.itertuples(index=False), strict=True):
+        cell.metric(ctx.t("departments.grade_count", grade=value_label(ctx, "grade", grade)),
+                    count)
+    shown = counts.assign(grade=counts["grade"].map(lambda g: value_label(ctx, "grade", g)))
+    st.dataframe(shown.rename(columns={"grade": ctx.t("departments.col.grade_label"),
+                                       "count": ctx.t("departments.col.count")}),
+                 hide_index=True, key="dashboard.department_grades")
+    return table
+
+
 def render_dashboard(ctx: PageContext) -> None:
     """Draw 县级总览 for the chosen year: coverage, grades, funds by stage, the summary.
 
@@ -352,6 +415,7 @@ def render_dashboard(ctx: PageContext) -> None:
                                   count_title=ctx.t("scoring.projects.count"))
         st.altair_chart(chart, use_container_width=True)
         show_table(ctx, grades, key="dashboard.grades")
+    departments = _department_grades(ctx, stored)
     numbers = pd.DataFrame({"number": [number_label(ctx, k) for k in s.numbers],
                             "value": [str(v) for v in s.numbers.values()], "key": list(s.numbers)})
     with st.expander(ctx.t("dashboard.numbers")):
@@ -362,6 +426,7 @@ def render_dashboard(ctx: PageContext) -> None:
               ("覆盖情况", labelled(zh, stored.coverage)),
               ("分环节覆盖", labelled(zh, coverage)),
               ("分部门等级", labelled(zh, grades)),
+              ("部门整体评价", department_labels(zh, departments)),
               ("资金调整", labelled(zh, stage_funds(dict(s.numbers), decisions)))]
     st.download_button(ctx.t("dashboard.download"),
                        data=lambda: workbook_bytes(sheets, f"{setting.year} 年度预算绩效管理总览"),

@@ -77,7 +77,8 @@ def sheet(grids: dict, name: str) -> pd.DataFrame:
 # --------------------------------------------------------------------------- registration
 
 def test_the_dashboard_is_the_staff_landing_page_with_labels_in_both_languages():
-    (spec,) = pages()
+    spec, departments = pages()
+    assert departments.key == "lifecycle-departments" and not departments.default
     assert spec.key == "lifecycle-dashboard" and spec.default and spec.roles == STAFF_ROLES
     assert spec.section == SECTION and {spec.title, spec.section} <= set(catalogue())
     used = set()
@@ -162,6 +163,14 @@ def test_the_dashboard_shows_the_numbers_of_jixiao_year_run(url, year_run, demo_
     grades = frame(at, "主管部门", "合计")
     assert grades.iloc[:, 0].tolist() == expected["主管部门"].tolist()
     assert grades.iloc[:, 1:].to_numpy().tolist() == expected.iloc[:, 1:].to_numpy().tolist()
+    # Department grades as the year run's workbook has them, one count per grade.
+    expected = sheet(grids, "部门整体评价")
+    spread = frame(at, "等级", "部门（单位）数").set_index("等级")["部门（单位）数"]
+    for grade in ("优", "良", "中", "差"):
+        assert spread[grade] == int((expected["等级"] == grade).sum()) == numbers[
+            f"dept_grade_{grade}"]
+    assert len(expected) == numbers["dept_units"] == len(
+        pd.read_csv(data_path("demo", "departments.csv"), encoding="utf-8-sig"))
 
     # And against the demo county's files themselves.
     projects = demo_csv["projects_2021"]
@@ -218,3 +227,6 @@ def test_a_second_run_is_listed_first_and_the_english_page_reads_in_english(url,
     assert report["summary_en"] in [m.value for m in at.markdown]
     metrics = {m.label for m in at.metric}
     assert "Units with targets" in metrics and "Key evaluations" in metrics
+    assert "Departments evaluated" in metrics and "Grade excellent" in metrics
+    spread = frame(at, "Grade", "Departments")
+    assert spread["Grade"].tolist() == ["excellent", "good", "fair", "poor"]
