@@ -1,7 +1,8 @@
 """The library and database commands of the ``jixiao`` command line.
 
 ``register(group)`` adds two groups to the front door's click group: ``library`` (list, show,
-diff, validate, import, export, draft, publish, retire, delete) and ``db`` (upgrade, current).
+diff, validate, import, export, draft, publish, retire, delete) and ``db`` (upgrade, current,
+from :mod:`indicators.cli_db`).
 Each top-level command is added by its own ``_register_<name>`` function, so further commands
 of this package are added beside them without touching them. (``jixiao demo`` needs the review
 floor, so it lives in :mod:`review.cli_demo`.)
@@ -469,75 +470,6 @@ def _register_library(group: click.Group) -> None:
         click.echo(f"已删除草稿 draft deleted: {ref}")
 
 
-def _register_db(group: click.Group) -> None:
-    @group.group("db", cls=ReportingGroup)
-    def db() -> None:
-        """数据库结构迁移 — database schema migrations."""
-
-    @db.command("upgrade")
-    @click.pass_context
-    def upgrade_command(ctx: click.Context) -> None:
-        """升级到最新结构 — apply every pending migration."""
-        from indicators.database import head_revisions, upgrade
-
-        upgrade(_state(ctx).raw_engine)
-        click.echo(f"已升级到最新 upgraded to heads: {', '.join(head_revisions())}")
-
-    @db.command("current")
-    @click.pass_context
-    def current_command(ctx: click.Context) -> None:
-        """每个包的当前版本与最新版本 — each package's current and head revision."""
-        from indicators.database import pending_revisions
-
-        engine = _state(ctx).raw_engine
-        # First, so a revision this code does not know ends in its ConflictError.
-        pending = pending_revisions(engine)
-        click.echo(f"数据库 database: {engine.url.render_as_string(hide_password=True)}")
-        rows = []
-        for package, current, head, missing in _package_revisions(engine):
-            if not missing:
-                status = "已是最新 up to date"
-            elif current is None:
-                status = f"未建表，待应用 {missing} 个 / no tables yet, {missing} pending"
-            else:
-                status = f"待应用 {missing} 个 / {missing} pending"
-            rows.append([package, current or "—", head, status])
-        click.echo("\n".join(text_table(
-            ["包 package", "当前 current", "最新 head", "状态 status"], rows, rule=True)))
-        if pending:
-            click.echo("需要升级，请运行 jixiao db upgrade / upgrade needed: run jixiao db upgrade")
-        else:
-            click.echo("数据库已是最新 / the database is up to date")
-
-
-def _package_revisions(engine: Engine) -> list[tuple[str, str | None, str, int]]:
-    """Per migration package: its current revision (None before any), its head, how many to go.
-
-    ``alembic_version`` keeps one row per line of descent, and a branch that depends on
-    another (review and scoring on indicators) stands for it there; so a package's current
-    revision is read as the newest of its own revisions the database has reached.
-    """
-    from alembic.script import ScriptDirectory
-
-    from indicators.database import MIGRATION_PACKAGES, alembic_config, current_revisions
-
-    script = ScriptDirectory.from_config(alembic_config())
-    reached = {rev.revision
-               for rev in script.iterate_revisions(current_revisions(engine), "base")}
-    # A package without a migrations folder has no branch to report.
-    labels = set().union(*(script.get_revision(head).branch_labels
-                           for head in script.get_heads()))
-    found = []
-    for package in MIGRATION_PACKAGES:
-        if package not in labels:
-            continue
-        own = [rev.revision for rev in script.iterate_revisions(f"{package}@head", "base")
-               if package in rev.branch_labels]
-        current = next((rev for rev in own if rev in reached), None)
-        found.append((package, current, own[0], sum(rev not in reached for rev in own)))
-    return found
-
-
 def register(group: click.Group) -> None:
     """Add the ``library`` and ``db`` command groups to the front door's group.
 
@@ -563,5 +495,7 @@ def register(group: click.Group) -> None:
     >>> sorted(root.commands)
     ['db', 'library']
     """
+    from indicators.cli_db import register as register_db
+
     _register_library(group)
-    _register_db(group)
+    register_db(group)
