@@ -34,13 +34,18 @@ def test_shipped_settings_load_with_the_reference_countys_numbers():
         assert config.evaluation.self_evaluation_min_amount == 200_000
         assert config.evaluation.key_count == 15
         assert list(config.application.table) == ["优", "良", "中", "差"]
+        assert config.departments.framework == "national-department"
+        assert 0 < config.departments.project_share < 1
+        assert config.departments.veto_cap in config.application.table
 
 
 def test_every_stage_names_its_source():
     config = load_lifecycle_config("kaijiang-2021")
     stages = {key.split(".")[0] for key in config.sources}
-    assert {"exante", "target_review", "monitoring", "evaluation", "application",
-            "summary"} <= stages
+    assert {"exante", "target_review", "monitoring", "evaluation", "department_evaluation",
+            "application", "summary"} <= stages
+    # The jixiao default share carries its reasoning beside it.
+    assert "jixiao 默认" in config.sources["department_evaluation.project_share_source"]
     assert "开江" in config.source or "参照县" in config.sources["exante.source"]
 
 
@@ -76,6 +81,14 @@ def test_loading_leaves_the_shared_shipped_document_unchanged():
      "target_review.findings.vague_target.severity"),
     (("application", "recover_grades"), ["劣"], "application.recover_grades"),
     (("evaluation", "department_sample", "share"), 1.5, "evaluation.department_sample.share"),
+    (("department_evaluation", "project_share"), 1.5, "department_evaluation.project_share"),
+    (("department_evaluation", "project_share"), "三成", "department_evaluation.project_share"),
+    (("department_evaluation", "framework"), "no-such-framework",
+     "department_evaluation.framework"),
+    (("department_evaluation", "framework"), "national-target", "department_evaluation.framework"),
+    (("department_evaluation", "bands"), "no-such-bands", "department_evaluation.bands"),
+    (("department_evaluation", "veto_cap"), "劣", "department_evaluation.veto_cap"),
+    (("department_evaluation", "veto_on_missing"), "yes", "department_evaluation.veto_on_missing"),
 ])
 def test_bad_values_are_refused_naming_the_field(path, value, field):
     doc = copy.deepcopy(DOC)
@@ -86,6 +99,14 @@ def test_bad_values_are_refused_naming_the_field(path, value, field):
     with pytest.raises(InputError) as err:
         lifecycle_config_from_dict(doc, file="x.yaml")
     assert err.value.location.field == field and err.value.location.file == "x.yaml"
+
+
+def test_the_department_section_is_required():
+    doc = copy.deepcopy(DOC)
+    del doc["department_evaluation"]
+    with pytest.raises(InputError) as err:
+        lifecycle_config_from_dict(doc)
+    assert err.value.location.field == "department_evaluation.framework"
 
 
 def test_application_table_must_cover_the_grades():

@@ -12,7 +12,12 @@ import scoring.lifecycle_demo as demo_module
 from indicators.errors import InputError
 from indicators.frameworks import load_builtin
 from scoring.lifecycle_config import load_lifecycle_config
-from scoring.lifecycle_demo import demo_county_year, demo_exante_sheets, demo_progress
+from scoring.lifecycle_demo import (
+    demo_county_year,
+    demo_department_facts,
+    demo_exante_sheets,
+    demo_progress,
+)
 
 
 def test_sheets_cover_every_point_and_repeat_with_the_seed():
@@ -46,3 +51,18 @@ def test_demo_year_holds_the_shipped_county():
 
 def test_docstring_examples_run():
     assert doctest.testmod(demo_module).failed == 0
+
+
+def test_department_facts_cover_every_unit_and_repeat_with_the_seed():
+    units = ["县教育局", "甲镇", "乙镇", "丙街道"]
+    leaves = load_builtin("national-department").leaves()
+    first, again = demo_department_facts(units), demo_department_facts(units)
+    pd.testing.assert_frame_equal(first, again)
+    assert set(first["department"]) == set(units)
+    # Two units miss one fact each; every other (unit, leaf) has exactly one fact.
+    assert len(first) == len(units) * len(leaves) - 2
+    qualitative = {leaf.code for leaf in leaves if leaf.direction == "定性"}
+    is_qual = first["indicator_code"].isin(qualitative)
+    assert set(first.loc[is_qual, "level"]) <= {"达成", "部分达成", "未达成"}
+    assert first.loc[is_qual, "actual"].isna().all() and first.loc[~is_qual, "actual"].notna().all()
+    assert not first.equals(demo_department_facts(units, seed=7))

@@ -11,7 +11,7 @@ from indicators.errors import InputError
 from scoring.lifecycle_config import load_lifecycle_config
 from scoring.lifecycle_demo import demo_county_year
 from scoring.year import run_year
-from scoring.year_summary import grades_by_department, workbook_sheets
+from scoring.year_summary import grades_by_department, million, workbook_sheets
 
 CONFIG = load_lifecycle_config("kaijiang-2021")
 
@@ -49,3 +49,27 @@ def test_workbook_sheets_have_chinese_headers(data):
     assert "立项必要性" in sheets["事前评估结果"].columns
     assert len(sheets["目标审核问题"]) == len(result.review.findings)
     assert sheets["结果应用批次"]["批次"].tolist() == ["追减", "收回", "反馈整改"]
+
+
+def test_the_english_summary_writes_amounts_in_millions_as_exactly_as_the_chinese(data):
+    result = run_year(data, CONFIG)
+    n = result.summary
+    for key in ("exante_cut", "review_cut", "cut_amount"):
+        # 万元 to two decimals and millions to four are both hundreds of yuan.
+        wan = f"{round(n[key] / 1e4, 2):.2f}".rstrip("0").rstrip(".")
+        mio = f"{round(n[key] / 1e6, 4):.4f}".rstrip("0").rstrip(".")
+        assert f"{wan}万元" in result.text_zh and f"{mio} million yuan" in result.text_en, key
+    assert "200,000 yuan or more" in result.text_en and "ten-thousand" not in result.text_en
+    assert million(2_040_000) == "2.04" and million(2_508_500) == "2.5085"
+
+
+def test_the_department_sentence_and_sheet(data):
+    result = run_year(data, CONFIG)
+    n = result.summary
+    counts = "、".join(f"{g}{n[f'dept_grade_{g}']}个" for g in ("优", "良", "中", "差"))
+    assert (f"全县{n['dept_units']}个部门（单位）中{n['dept_count']}个开展了部门整体支出绩效评价，"
+            f"其中{counts}。") in result.text_zh
+    sheet = dict(workbook_sheets(result, CONFIG))["部门整体评价"]
+    assert len(sheet) == n["dept_units"]
+    assert int(sheet["等级"].notna().sum()) == n["dept_count"]
+    assert {"部门框架得分", "项目得分(金额加权)", "得分", "等级封顶", "未评分原因"} <= set(sheet.columns)
