@@ -126,7 +126,8 @@ def my_judgments(session: Session, *, survey_id: int, by: Viewer) -> MemberJudgm
         survey=survey_public(row), status=MemberStatus(member.status),
         version=int(member.version),
         judgments={j.node_key: {parse_pair(k): float(v) for k, v in (j.judgments or {}).items()}
-                   for j in rows})
+                   for j in rows},
+        saved_at={j.node_key: as_utc(j.updated_at) for j in rows})
 
 
 def _node(row: AhpSurveyRow, node_key: str) -> AhpNode:

@@ -11,7 +11,7 @@ stays. Migration ``rev_0003`` creates the tables; the classes here mirror it. On
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -170,12 +170,16 @@ class AhpSurveyPublic:
 
 @dataclass(frozen=True)
 class MemberJudgments:
-    """One member's own answers: node key → {(code_i, code_j): a_ij}; blank pairs are absent."""
+    """One member's own answers: node key → {(code_i, code_j): a_ij}; blank pairs are absent.
+
+    ``saved_at`` holds, per node saved at least once, when the member last saved it (UTC).
+    """
 
     survey: AhpSurveyPublic
     status: MemberStatus
     version: int
     judgments: Mapping[str, Mapping[tuple[str, str], float]]
+    saved_at: Mapping[str, datetime] = field(default_factory=dict)
 
 
 def survey_nodes(indicators: Sequence[Mapping[str, Any]]) -> tuple[AhpNode, ...]:

@@ -39,7 +39,7 @@ from review.delphi_tables import (
     proposal_public,
     round_public,
 )
-from review.tables import UserRow, utc_now
+from review.tables import UserRow, as_utc, utc_now
 
 __all__ = [
     "add_proposal",
@@ -128,7 +128,7 @@ def questionnaire(session: Session, *, round_id: int, by: Viewer) -> DelphiQuest
         previous=previous_feedback(session, rnd, user.username),
         scale_max=int(study.scale_max),
         basis_levels={b: tuple(levels) for b, levels in table.basis.items()},
-        familiarity_levels=tuple(table.familiarity))
+        familiarity_levels=tuple(table.familiarity), updated_at=as_utc(response.updated_at))
 
 
 def _checked_ratings(rnd: DelphiRoundRow, scale_max: int, ratings: Mapping[str, Any],

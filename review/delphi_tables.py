@@ -238,6 +238,8 @@ class DelphiQuestionnaire:
         ``group_mean``, ``group_sd``, ``group_median``, ``own_rating``; None in round 1.
     scale_max, basis_levels, familiarity_levels
         The rating scale's top and the answers the study's authority table accepts.
+    updated_at
+        When the expert last saved (a draft, or the submit), in UTC; None before.
     """
 
     round: DelphiRoundPublic
@@ -253,6 +255,7 @@ class DelphiQuestionnaire:
     scale_max: int = 5
     basis_levels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     familiarity_levels: tuple[str, ...] = ()
+    updated_at: datetime | None = None
 
 
 _LEVEL_WORDS = {1: "一", 2: "二", 3: "三", 4: "四", 5: "五"}
