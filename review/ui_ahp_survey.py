@@ -3,14 +3,13 @@
 :func:`pages` is what the front door registers. A member picks a node of the indicator tree and
 judges each pair of its children on Saaty's scale in words (同等重要 … 极端重要, "（反向）"
 when the second is the more important, or blank), sees his own priorities and CR update with
-every judgment and the judgments to revise first, saves node by node and submits once. Staff
+every judgment and the judgments to revise first, and submits once; every judgment is kept as
+a draft the moment it is chosen (:mod:`review.ui_answer_drafts`), node by node. Staff
 pages are in :mod:`review.ui_ahp_survey_staff`. Labels are keys of ``data/i18n/delphi.yaml``;
 the scale's words are the AHP page's own (:func:`scoring.ui_ahp.scale_label`).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,11 +17,19 @@ import streamlit as st
 
 from indicators.errors import JixiaoError
 from indicators.frontdoor import STAFF_ROLES, PageContext, PageSpec
-from indicators.ui_widgets import show_flash
-from review.ahp_survey_judgments import my_judgments, save_judgments, submit_judgments
+from indicators.ui_widgets import flash, show_flash
+from review.ahp_survey_judgments import my_judgments
 from review.ahp_survey_store import list_surveys
-from review.ahp_survey_tables import AhpNode, AhpSurveyPublic, MemberJudgments, SurveyStatus
-from review.ui_delphi import EXPERT_ROLES, SECTION, write_and_flash
+from review.ahp_survey_tables import (
+    AhpNode,
+    AhpSurveyPublic,
+    MemberJudgments,
+    MemberStatus,
+    SurveyStatus,
+)
+from review.ui_answer_drafts import judgment_key, node_form
+from review.ui_autosave import DraftForm, save_form, show_status, submit_form, sync_form
+from review.ui_delphi import EXPERT_ROLES, SECTION
 from review.ui_shell import reading, show_error
 from scoring.ahp import Revision, inconsistent_judgments
 from scoring.ui_ahp import scale_label
@@ -66,34 +73,6 @@ def _render_manage(ctx: PageContext) -> None:
     render_manage(ctx)
 
 
-def judgment_key(survey_id: int, node_key: str, a: str, b: str) -> str:
-    """The widget key of one pairwise comparison (tests fill it through this key).
-
-    Parameters
-    ----------
-    survey_id
-        The survey.
-    node_key
-        The node ("" for the first level, written ``top`` in the key).
-    a, b
-        The pair's codes, in the node's order.
-
-    Returns
-    -------
-    str
-
-    Notes
-    -----
-    Keys carry the survey and node, so comparisons never share a widget.
-
-    Examples
-    --------
-    >>> judgment_key(2, "", "CC", "XY")
-    'ahp_survey.pair.2.top.CC.XY'
-    """
-    return f"ahp_survey.pair.{survey_id}.{node_key or 'top'}.{a}.{b}"
-
-
 def _label(ctx: PageContext, value: float | None) -> str:
     return ctx.t("ahp_survey.blank") if value is None else scale_label(ctx, value)
 
@@ -118,22 +97,21 @@ def _node_label(ctx: PageContext, node: AhpNode, mine: MemberJudgments) -> str:
     return ctx.t("ahp_survey.answer.node", name=name, given=given, pairs=len(node.pairs))
 
 
-def _form(ctx: PageContext, survey: AhpSurveyPublic, node: AhpNode, mine: MemberJudgments,
+def _form(ctx: PageContext, survey: AhpSurveyPublic, node: AhpNode, form: DraftForm,
           locked: bool) -> dict[tuple[str, str], float | None]:
     st.caption(ctx.t("ahp_survey.answer.scale_help"))
-    stored = mine.judgments.get(node.key, {})
     names = dict(zip(node.codes, node.names, strict=True))
     judgments: dict[tuple[str, str], float | None] = {}
     columns = st.columns(2)
     for k, (a, b) in enumerate(node.pairs):
-        current = stored.get((a, b))
-        index = 0 if current is None else 1 + int(np.argmin([abs(v - current)
-                                                             for v in SCALE_VALUES]))
         with columns[k % 2]:
+            # The value comes from the stored draft through the session state (sync_form);
+            # a blank one shows as the placeholder, worded like the blank option.
             judgments[(a, b)] = st.selectbox(
-                ctx.t("ahp_survey.answer.pair", a=names[a], b=names[b]), _OPTIONS, index=index,
+                ctx.t("ahp_survey.answer.pair", a=names[a], b=names[b]), _OPTIONS,
                 key=judgment_key(survey.survey_id, node.key, a, b), disabled=locked,
-                format_func=lambda v: _label(ctx, v))
+                format_func=lambda v: _label(ctx, v), placeholder=_label(ctx, None),
+                on_change=save_form, args=(ctx, form))
     return judgments
 
 
@@ -190,7 +168,8 @@ def render_answer(ctx: PageContext) -> None:
     -----
     CR = CI/RI with the survey's random-index table, accepted below 0.10 (Saaty 1980); blank
     comparisons are completed by Harker's (1987) method and the judgments to revise first
-    follow :func:`scoring.ahp.inconsistent_judgments`.
+    follow :func:`scoring.ahp.inconsistent_judgments`. Every judgment is saved as a draft when
+    it is chosen; the member finds the node as he left it when he comes back.
 
     Examples
     --------
@@ -208,8 +187,7 @@ def render_answer(ctx: PageContext) -> None:
     except JixiaoError as err:
         show_error(ctx, err)
         return
-    locked = mine.status.value == "submitted" or survey.status is SurveyStatus.CLOSED
-    if mine.status.value == "submitted":
+    if mine.status is MemberStatus.SUBMITTED:
         st.success(ctx.t("ahp_survey.answer.thanks"))
     elif survey.status is SurveyStatus.CLOSED:
         st.info(ctx.t("ahp_survey.answer.closed"))
@@ -218,30 +196,29 @@ def render_answer(ctx: PageContext) -> None:
                    key=f"ahp_survey.node.{survey.survey_id}",
                    format_func=lambda k: _node_label(ctx, nodes[k], mine))
     node = nodes[key]
+    form = node_form(ctx, mine, node)
+    try:
+        latest = sync_form(ctx, form)
+    except JixiaoError as err:
+        show_error(ctx, err)
+        return
+    locked = not latest.writable
     st.subheader(ctx.t("ahp_survey.answer.compare", name=node.name or ctx.t("ahp_survey.top")))
-    judgments = _form(ctx, survey, node, mine, locked)
+    show_status(ctx, form, latest, "" if locked else ctx.t("ahp_survey.answer.autosave"))
+    judgments = _form(ctx, survey, node, form, locked)
     _live(ctx, survey, node, judgments)
     if locked:
         return
     st.divider()
     left, right = st.columns(2)
-    sid = survey.survey_id
     if left.button(ctx.t("ahp_survey.answer.save"), key="ahp_survey.answer.save",
                    width="stretch"):
-        write_and_flash(ctx, lambda s: save_judgments(s, survey_id=sid, node_key=node.key,
-                                                      judgments=judgments,
-                                                      expected_version=mine.version,
-                                                      by=ctx.viewer),
-                        ctx.t("ahp_survey.answer.saved",
-                              name=node.name or ctx.t("ahp_survey.top")), rerun=True)
+        if save_form(ctx, form).kind in ("saved", "merged", "unchanged"):
+            flash(ctx.t("ahp_survey.answer.saved", name=node.name or ctx.t("ahp_survey.top")))
+        st.rerun()
     confirm = right.checkbox(ctx.t("ahp_survey.answer.confirm"), key="ahp_survey.answer.confirm")
     if right.button(ctx.t("ahp_survey.answer.submit"), type="primary", disabled=not confirm,
                     key="ahp_survey.answer.submit", width="stretch"):
-        def act(session: Any) -> None:
-            saved = save_judgments(session, survey_id=sid, node_key=node.key,
-                                   judgments=judgments, expected_version=mine.version,
-                                   by=ctx.viewer)
-            submit_judgments(session, survey_id=sid, expected_version=saved.version,
-                             by=ctx.viewer)
-
-        write_and_flash(ctx, act, ctx.t("ahp_survey.answer.submitted"), rerun=True)
+        if submit_form(ctx, form):
+            flash(ctx.t("ahp_survey.answer.submitted"))
+        st.rerun()

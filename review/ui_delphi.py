@@ -2,7 +2,9 @@
 
 :func:`pages` is what the front door registers. An invited expert rates every indicator of the
 round on the study's scale, with a comment, states his judgment basis and familiarity, may
-propose new indicators, saves as often as he likes and submits once; in a later round each
+propose new indicators and submits once; every answer is kept as a draft the moment he gives
+it (:mod:`review.ui_answer_drafts`), so he can close the tab and carry on another day. In a
+later round each
 indicator shows the group's mean of the previous round beside his own earlier rating, and
 after a round closes he reads its feedback. Staff pages are in :mod:`review.ui_delphi_staff`.
 The store enforces who reads what; the pages only ask. Labels are keys of
@@ -21,16 +23,24 @@ from sqlmodel import Session
 from indicators.errors import JixiaoError
 from indicators.frontdoor import STAFF_ROLES, PageContext, PageSpec, Role
 from indicators.ui_widgets import flash, show_flash
-from review.delphi_answers import (
-    add_proposal,
-    questionnaire,
-    remove_proposal,
-    save_answers,
-    submit_answers,
-)
+from review.delphi_answers import add_proposal, questionnaire, remove_proposal
 from review.delphi_feedback import round_feedback
 from review.delphi_store import list_rounds, list_studies
-from review.delphi_tables import DelphiQuestionnaire, DelphiRoundPublic, DelphiRoundStatus
+from review.delphi_tables import (
+    DelphiQuestionnaire,
+    DelphiRoundPublic,
+    DelphiRoundStatus,
+    ResponseStatus,
+)
+from review.ui_answer_drafts import (
+    basis_key,
+    comment_key,
+    delphi_form,
+    familiarity_key,
+    general_key,
+    rating_key,
+)
+from review.ui_autosave import DraftForm, save_form, show_status, submit_form, sync_form
 from review.ui_shell import format_date, reading, show_error, writing
 
 __all__ = [
@@ -80,32 +90,6 @@ def _render_manage(ctx: PageContext) -> None:
     from review.ui_delphi_staff import render_manage
 
     render_manage(ctx)
-
-
-def rating_key(round_id: int, code: str) -> str:
-    """The widget key of one indicator's rating (tests fill it through this key).
-
-    Parameters
-    ----------
-    round_id
-        The round.
-    code
-        The indicator code.
-
-    Returns
-    -------
-    str
-
-    Notes
-    -----
-    Keys carry the round, so two rounds never share a widget.
-
-    Examples
-    --------
-    >>> rating_key(3, "A1")
-    'delphi.rate.3.A1'
-    """
-    return f"delphi.rate.{round_id}.{code}"
 
 
 def feedback_frame(ctx: PageContext, names: dict[str, str], group: pd.DataFrame,
@@ -179,7 +163,7 @@ def _closed_view(ctx: PageContext, rnd: DelphiRoundPublic) -> None:
                  key="delphi.answer.feedback_table")
 
 
-def _indicator_rows(ctx: PageContext, q: DelphiQuestionnaire) -> None:
+def _indicator_rows(ctx: PageContext, q: DelphiQuestionnaire, form: DraftForm) -> None:
     rnd = q.round
     scale = list(range(1, q.scale_max + 1))
     previous = q.previous
@@ -202,42 +186,26 @@ def _indicator_rows(ctx: PageContext, q: DelphiQuestionnaire) -> None:
                                      sd=f"{row['group_sd']:.2f}",
                                      own="—" if pd.isna(own) else f"{own:g}"))
             with right:
-                current = q.ratings.get(code)
-                st.radio(ctx.t("delphi.answer.rating"), scale, horizontal=True,
-                         index=None if current is None else scale.index(int(current)),
-                         key=rating_key(rnd.round_id, code))
-                st.text_input(ctx.t("delphi.answer.comment"), q.comments.get(code, ""),
-                              key=f"delphi.comment.{rnd.round_id}.{code}")
+                # Values come from the stored draft through the session state (sync_form).
+                st.radio(ctx.t("delphi.answer.rating"), scale, horizontal=True, index=None,
+                         key=rating_key(rnd.round_id, code), on_change=save_form,
+                         args=(ctx, form))
+                st.text_input(ctx.t("delphi.answer.comment"),
+                              key=comment_key(rnd.round_id, code), on_change=save_form,
+                              args=(ctx, form))
 
 
-def _authority_questions(ctx: PageContext, q: DelphiQuestionnaire) -> None:
+def _authority_questions(ctx: PageContext, q: DelphiQuestionnaire, form: DraftForm) -> None:
     rid = q.round.round_id
     st.subheader(ctx.t("delphi.answer.authority"))
     st.caption(ctx.t("delphi.answer.basis_help"))
     for basis, levels in q.basis_levels.items():
-        options = list(levels)
-        current = q.basis.get(basis)
-        st.radio(basis, options, horizontal=True,
-                 index=options.index(current) if current in options else None,
-                 key=f"delphi.basis.{rid}.{basis}")
-    options = list(q.familiarity_levels)
-    st.radio(ctx.t("delphi.answer.familiarity"), options, horizontal=True,
-             index=options.index(q.familiarity) if q.familiarity in options else None,
-             key=f"delphi.familiarity.{rid}")
-    st.text_area(ctx.t("delphi.answer.general"), q.comment, key=f"delphi.general.{rid}")
-
-
-def _answers(q: DelphiQuestionnaire) -> dict[str, Any]:
-    rid = q.round.round_id
-    codes = [i["code"] for i in q.round.indicators]
-    return {
-        "ratings": {c: st.session_state.get(rating_key(rid, c)) for c in codes},
-        "comments": {c: st.session_state.get(f"delphi.comment.{rid}.{c}", "") for c in codes},
-        "basis": {b: st.session_state.get(f"delphi.basis.{rid}.{b}") or ""
-                  for b in q.basis_levels},
-        "familiarity": st.session_state.get(f"delphi.familiarity.{rid}") or "",
-        "comment": st.session_state.get(f"delphi.general.{rid}", ""),
-    }
+        st.radio(basis, list(levels), horizontal=True, index=None,
+                 key=basis_key(rid, basis), on_change=save_form, args=(ctx, form))
+    st.radio(ctx.t("delphi.answer.familiarity"), list(q.familiarity_levels), horizontal=True,
+             index=None, key=familiarity_key(rid), on_change=save_form, args=(ctx, form))
+    st.text_area(ctx.t("delphi.answer.general"), key=general_key(rid), on_change=save_form,
+                 args=(ctx, form))
 
 
 def _proposals(ctx: PageContext, q: DelphiQuestionnaire) -> None:
@@ -308,20 +276,16 @@ def write_and_flash(ctx: PageContext, action: Callable[[Session], Any], message:
     return result
 
 
-def _save(ctx: PageContext, q: DelphiQuestionnaire, *, submit: bool) -> None:
-    answers = _answers(q)
-    rid = q.round.round_id
+def _save(ctx: PageContext, form: DraftForm) -> None:
+    if save_form(ctx, form).kind in ("saved", "merged", "unchanged"):
+        flash(ctx.t("delphi.answer.saved"))
+    st.rerun()
 
-    def act(session: Any) -> None:
-        saved = save_answers(session, round_id=rid, expected_version=q.version, by=ctx.viewer,
-                             **answers)
-        if submit:
-            submit_answers(session, round_id=rid, expected_version=saved.version,
-                           by=ctx.viewer)
 
-    write_and_flash(ctx, act,
-                    ctx.t("delphi.answer.submitted" if submit else "delphi.answer.saved"),
-                    rerun=True)
+def _submit(ctx: PageContext, form: DraftForm) -> None:
+    if submit_form(ctx, form):
+        flash(ctx.t("delphi.answer.submitted"))
+    st.rerun()
 
 
 def _submitted_view(ctx: PageContext, q: DelphiQuestionnaire) -> None:
@@ -349,8 +313,9 @@ def render_answer(ctx: PageContext) -> None:
 
     Notes
     -----
-    Saving keeps a draft (compare-and-set on the questionnaire's version); submitting asks for
-    a confirmation and locks it. Ratings on a 1–5 (or the study's) scale, blank allowed; the
+    Every answer is saved as a draft as it is given (compare-and-set on the questionnaire's
+    version, :mod:`review.ui_autosave`), so closing the tab loses nothing and the expert finds
+    his draft when he comes back; submitting asks for a confirmation and locks it. Ratings on a 1–5 (or the study's) scale, blank allowed; the
     authority questions follow the study's table (曾光 1994, see
     :mod:`review.delphi_authority`).
 
@@ -370,24 +335,28 @@ def render_answer(ctx: PageContext) -> None:
             return
         with reading(ctx) as session:
             q = questionnaire(session, round_id=rnd.round_id, by=ctx.viewer)
+        form = delphi_form(ctx, q)
+        latest = sync_form(ctx, form) if q.status is not ResponseStatus.SUBMITTED else None
     except JixiaoError as err:
         show_error(ctx, err)
         return
     if rnd.deadline is not None:
         st.caption(ctx.t("delphi.answer.deadline", date=format_date(rnd.deadline)))
-    if q.status.value == "submitted":
-        _submitted_view(ctx, q)
+    if latest is None or latest.value.status is ResponseStatus.SUBMITTED:
+        _submitted_view(ctx, q if latest is None else latest.value)
         return
+    q = latest.value
+    show_status(ctx, form, latest, ctx.t("delphi.answer.autosave"))
     if q.previous is not None:
         st.info(ctx.t("delphi.answer.previous_note", label=q.previous.index.name))
-    _indicator_rows(ctx, q)
-    _authority_questions(ctx, q)
+    _indicator_rows(ctx, q, form)
+    _authority_questions(ctx, q, form)
     _proposals(ctx, q)
     st.divider()
     left, right = st.columns(2)
     if left.button(ctx.t("delphi.answer.save"), key="delphi.answer.save", width="stretch"):
-        _save(ctx, q, submit=False)
+        _save(ctx, form)
     confirm = right.checkbox(ctx.t("delphi.answer.confirm"), key="delphi.answer.confirm")
     if right.button(ctx.t("delphi.answer.submit"), type="primary", disabled=not confirm,
                     key="delphi.answer.submit", width="stretch"):
-        _save(ctx, q, submit=True)
+        _submit(ctx, form)
