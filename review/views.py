@@ -6,6 +6,9 @@ or a document's bytes never leave through here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from indicators.frontdoor import Role, Viewer
 from review.model import (
     AuditEntry,
@@ -21,7 +24,7 @@ from review.model import (
 )
 from review.tables import AssignmentRow, AuditRow, ReportRow, RoundRow, UserRow, as_utc
 
-__all__ = ["audit_entry", "report_public", "round_public", "rubric_of", "sheet_public",
+__all__ = ["audit_changes", "audit_entry", "report_public", "round_public", "rubric_of", "sheet_public",
            "user_public", "viewer_of"]
 
 def viewer_of(row: UserRow) -> Viewer:
@@ -226,3 +229,52 @@ def audit_entry(row: AuditRow) -> AuditEntry:
                       entity=row.entity, entity_id=row.entity_id, action=row.action,
                       old=row.old, new=row.new)
 
+
+
+def _flat(values: Mapping[str, Any] | None) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in (values or {}).items():
+        if isinstance(value, Mapping):
+            # One level down (scores and comments by item), so one changed item is one line.
+            # An empty mapping adds no line: its items, when any, are lines of their own.
+            flat.update({f"{key}.{inner}": v for inner, v in value.items()})
+        else:
+            flat[str(key)] = value
+    return flat
+
+
+def audit_changes(old: Mapping[str, Any] | None,
+                  new: Mapping[str, Any] | None) -> list[tuple[str, Any, Any]]:
+    """What an audit line changed, field by field: ``(field, old value, new value)``.
+
+    Parameters
+    ----------
+    old, new
+        The line's logged values before and after (either may be None).
+
+    Returns
+    -------
+    list of tuple
+        One triple per field whose value differs, in the order the fields were logged
+        (``new`` first, then fields only ``old`` has). A nested mapping such as a sheet's
+        ``scores`` is opened one level, as ``scores.<item code>``. A field absent on one side
+        comes back as None there.
+
+    Notes
+    -----
+    A line logged with neither side (a password reset) changes no field it records, and gives
+    an empty list; the raw values stay in the log for auditors.
+
+    Examples
+    --------
+    >>> audit_changes({"status": "assigned", "version": 1, "scores": {"A": None, "B": 2.0}},
+    ...               {"status": "draft", "version": 2, "scores": {"A": 3.5, "B": 2.0}})
+    [('status', 'assigned', 'draft'), ('version', 1, 2), ('scores.A', None, 3.5)]
+    >>> audit_changes(None, {"title": "轮次"})
+    [('title', None, '轮次')]
+    >>> audit_changes(None, None)
+    []
+    """
+    before, after = _flat(old), _flat(new)
+    fields = list(after) + [f for f in before if f not in after]
+    return [(f, before.get(f), after.get(f)) for f in fields if before.get(f) != after.get(f)]

@@ -8,6 +8,7 @@ from indicators.frontdoor import Role
 from review.model import PanelMethod, RoundStatus, SheetStatus
 from review.tables import AssignmentRow, ReportRow, RoundRow, UserRow
 from review.views import (
+    audit_changes,
     report_public,
     round_public,
     rubric_of,
@@ -52,3 +53,18 @@ def test_sheet_view_lists_every_item_and_drops_unknown_ones() -> None:
     assert public.scores == {"A": 2.0, "B": None, "C": None}
     assert public.status is SheetStatus.DRAFT and public.version == 4
     assert public.comments == {"A": "好"} and public.total is None
+
+
+def test_audit_changes_name_each_changed_field_and_open_scores_by_item() -> None:
+    old = {"status": "draft", "version": 3, "scores": {"A": 2.0, "B": None},
+           "comments": {"A": "旧意见"}, "overall_comment": "同"}
+    new = {"status": "submitted", "version": 4, "scores": {"A": 2.0, "B": 3.5},
+           "comments": {}, "overall_comment": "同"}
+    assert audit_changes(old, new) == [
+        ("status", "draft", "submitted"), ("version", 3, 4), ("scores.B", None, 3.5),
+        ("comments.A", "旧意见", None)]
+    # A creation lists every field, a removal every old one, a bare line none.
+    assert audit_changes(None, {"title": "轮次", "year": 2021}) == [
+        ("title", None, "轮次"), ("year", None, 2021)]
+    assert audit_changes({"name": "指标"}, None) == [("name", "指标", None)]
+    assert audit_changes(None, None) == [] and audit_changes({"a": [1]}, {"a": [1]}) == []
