@@ -25,7 +25,7 @@ from indicators.frontdoor import Role, Viewer
 from indicators.i18n import LANGUAGES, catalogue, t
 from review import store
 from review.auth import PasswordAuthenticator
-from review.demo import DEMO_ACCOUNTS
+from review.demo import DEMO_ACCOUNTS, DEMO_ROUND_TITLE
 from review.model import PanelChoice, PanelMethod, RoundStatus, SheetPublic, SheetStatus
 from review.ui import RATER_PAGE_ROLES, pages
 from review.ui_draft import state_key
@@ -64,16 +64,17 @@ def viewer(db: str, username: str) -> Viewer:
     return found
 
 
+def round_id(db: str) -> int:
+    """The demo's open round (the demo also holds a closed first batch)."""
+    with Session(get_engine(db)) as session:
+        rounds = store.list_rounds(session, by=viewer(db, "admin"))
+    return next(r.round_id for r in rounds if r.title == DEMO_ROUND_TITLE)
+
+
 def sheets(db: str) -> list[SheetPublic]:
     admin = viewer(db, "admin")
     with Session(get_engine(db)) as session:
-        (rnd,) = store.list_rounds(session, by=admin)
-        return store.list_sheets(session, round_id=rnd.round_id, viewer=admin)
-
-
-def round_id(db: str) -> int:
-    with Session(get_engine(db)) as session:
-        return store.list_rounds(session, by=viewer(db, "admin"))[0].round_id
+        return store.list_sheets(session, round_id=round_id(db), viewer=admin)
 
 
 def sign_in(username: str) -> AppTest:
@@ -206,7 +207,9 @@ def test_task_list_counts_reports_and_marks_their_state(db: str) -> None:
     done = sum(s.status is SheetStatus.SUBMITTED for s in mine)
     at = sign_in("expert2")
     assert at.subheader[0].value == f"{len(mine)} 份报告，已完成 {done} 份"
-    labels = [b.label for b in at.button if b.key and b.key.startswith("review.open.")]
+    # The open round comes first; the demo's closed first batch is listed after it.
+    labels = [b.label for b in at.button
+              if b.key in {f"review.open.{s.assignment_id}" for s in mine}]
     assert len(labels) == len(mine)
     assert labels.count("查看评分") == done
 
@@ -462,6 +465,8 @@ def test_a_coefficient_that_cannot_be_computed_says_why_in_the_readers_language(
         table = result.agreement.copy()
         row = table["coefficient"] == "Kendall's W"
         table.loc[row, ["value", "ci_low", "ci_high", "p_value"]] = float("nan")
+        # A notes column that is empty throughout is float; text needs it as object.
+        table[list(why)] = table[list(why)].astype(object)
         table.loc[row, list(why)] = list(why.values())
         return dataclasses.replace(result, agreement=table)
 

@@ -18,7 +18,8 @@ from indicators.database import clear_engine_cache, get_engine
 from review import store
 from review.model import SheetStatus
 from review.ui_sheet import score_key
-from tests.review.test_ui import fill_all, open_sheet, sheets, sign_in, untouched_sheet
+from tests.review.demo_pages import round_sheets, untouched_sheet
+from tests.review.test_ui import fill_all, open_sheet, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -68,11 +69,11 @@ def test_an_out_of_range_score_is_named_at_its_box_in_chinese(db: str) -> None:
     # The message sits in the item's own box, between its score and its comment.
     assert not any(name in e.value for e in at.error if "Number is" in e.value)
     # Nothing out of range is stored; a corrected value is, and the message goes.
-    stored = next(s for s in sheets(db) if s.assignment_id == aid)
+    stored = next(s for s in round_sheets(db) if s.assignment_id == aid)
     assert stored.scores[code] is None
     at.number_input(key=score_key(aid, code)).set_value(3.5).run()
     assert not [e for e in at.error if name in e.value]
-    stored = next(s for s in sheets(db) if s.assignment_id == aid)
+    stored = next(s for s in round_sheets(db) if s.assignment_id == aid)
     assert stored.scores[code] == 3.5
 
 
@@ -100,7 +101,7 @@ def test_submit_is_refused_while_a_score_is_out_of_range(db: str) -> None:
     at.button(key="review.sheet.submit").click().run()
     assert not at.warning or not any("确认提交吗" in w.value for w in at.warning)
     assert sum(name in e.value and "超出范围" in e.value for e in at.error) >= 1
-    assert next(s for s in sheets(db) if s.assignment_id == aid).status is not \
+    assert next(s for s in round_sheets(db) if s.assignment_id == aid).status is not \
         SheetStatus.SUBMITTED
 
 
@@ -113,5 +114,5 @@ def test_a_score_changed_out_of_range_under_the_confirmation_withdraws_it(db: st
     first_box(at, aid).set_value(9.0).run()
     assert not any("确认提交吗" in w.value for w in at.warning)
     assert at.button(key="review.sheet.submit")
-    assert next(s for s in sheets(db) if s.assignment_id == aid).status is not \
+    assert next(s for s in round_sheets(db) if s.assignment_id == aid).status is not \
         SheetStatus.SUBMITTED
