@@ -288,8 +288,10 @@ def panel_result(
                 continue
             per_item.append(part.assign(item_code=code))
     n = (~np.isnan(values)).sum(axis=1)
-    # fmin/fmax skip NaN and give NaN only for a row with no totals, without a warning.
-    low, high = np.fmin.reduce(values, axis=1), np.fmax.reduce(values, axis=1)
+    # fmin/fmax skip NaN and give NaN only for a row with no totals, without a warning; the
+    # NaN start lets a round with no submitted sheet reduce over zero raters.
+    low = np.fmin.reduce(values, axis=1, initial=np.nan)
+    high = np.fmax.reduce(values, axis=1, initial=np.nan)
     reports = pd.DataFrame({"n_ratings": n, "raw_score": raw, "adjusted_score": adjusted,
                             "adjustment": adjusted - raw, "min_total": low, "max_total": high},
                            index=totals.index)

@@ -120,3 +120,12 @@ def test_kendall_w_on_an_incomplete_panel_uses_incomplete_rankings():
     assert result.constants["kendall_missing"] == "incomplete"
     per_item = result.item_agreement.set_index(["item_code", "coefficient"])
     assert np.isfinite(per_item.loc[("I0", "Kendall's W"), "value"])
+
+
+def test_a_round_without_submitted_sheets_gives_an_empty_result_with_notes():
+    empty = pd.DataFrame({"report_id": [], "rater_id": [], "item_code": [], "score": []})
+    result = panel_result(empty, ["A", "B"], bootstrap=0)
+    assert result.reports.empty
+    assert list(result.reports.columns) == ["n_ratings", "raw_score", "adjusted_score",
+                                            "adjustment", "min_total", "max_total"]
+    assert any("severity not computed" in note for note in result.notes)
