@@ -245,18 +245,19 @@ def _load(ratings_file: str, long_columns: tuple[str, str, str] | None,
                 scale, None)
     labels = read_ratings_file(ratings_file, long=long_columns, numeric=False)
     guess = infer_scale(labels)
-    if guess.scale == "nominal" and not guess.mixed:
-        return labels, "nominal", guess
+    if not guess.mixed:
+        return (labels if guess.scale == "nominal" else labels.astype(float)), guess.scale, guess
     try:
-        # Text among numbers is more often a slip than a label: reading as numbers names it.
-        table = read_ratings_file(ratings_file, long=long_columns, numeric=True)
+        # Text among numbers is more often a slip than a label: reading as numbers names the
+        # first text cell, and the message says how to mean labels instead.
+        read_ratings_file(ratings_file, long=long_columns, numeric=True)
     except InputError as err:
         place = err.location
         raise InputError(f"{err.zh}；若评分本是类别标签，请加 --scale nominal",
                          f"{err.en}; if the ratings are category labels, add --scale nominal",
                          file=place.file, sheet=place.sheet, row=place.row,
                          column=place.column, field=place.field) from err
-    return table, guess.scale, guess
+    return labels, guess.scale, guess
 
 
 def _analyse(table: pd.DataFrame, scale: str, guess: ScaleGuess | None = None) -> dict[str, Any]:
