@@ -7,8 +7,9 @@ as it is and a test can assert on the place.
 People and programs read the place differently. The message a page or the command line shows
 names only what a person can find: the file, sheet, row and column of a spreadsheet. ``field``
 is the name of a program's parameter or attribute (``token``, ``C01.weight``); it stays on
-``error.location.field`` for programs and tests, and every message already says in words which
-thing is wrong, so printing the internal name in front of it would only puzzle a reader.
+``error.location.field`` for programs and tests. A message says in words which thing is wrong
+(an indicator or project code a reader needs goes into the message), so the internal name in
+front of it would only puzzle a reader.
 """
 
 from __future__ import annotations
