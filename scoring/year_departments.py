@@ -214,8 +214,8 @@ def score_year_departments(facts: pd.DataFrame | None, *, framework: LibraryVers
         if column not in facts:
             facts = facts.assign(**{column: np.nan})
     known = facts["indicator_code"].isin(targets["indicator_code"])
-    unknown = (facts.loc[~known].groupby("department", sort=False)["indicator_code"]
-               .agg(lambda codes: "、".join(dict.fromkeys(codes))))
+    unknown = (facts.loc[~known].drop_duplicates(["department", "indicator_code"])
+               .groupby("department", sort=False)["indicator_code"].agg("、".join))
     n_facts = facts.groupby("department", sort=False).size()
     scored_ids = n_facts.index[~n_facts.index.isin(unknown.index)]
     grid = pd.MultiIndex.from_product([scored_ids, targets["indicator_code"]],

@@ -310,6 +310,16 @@ def test_without_data_the_year_names_what_is_missing(engine):
     assert list(data.requests.columns[:2]) == ["project", "name"] and data.requests.empty
 
 
+def test_department_facts_come_from_the_demo_county_in_demo_mode_only(engine):
+    units = pd.read_csv(data_path("demo", "departments.csv"), encoding="utf-8-sig")
+    with Session(engine) as session:
+        data, sources = load_county_year(session, year=2021, config=CONFIG, demo=True)
+        bare, bare_sources = load_county_year(session, year=2030, config=CONFIG, require=())
+    assert sources["department_facts"] == "demo"
+    assert set(data.department_facts["department"]) == set(units["单位名称"])
+    assert bare.department_facts is None and bare_sources["department_facts"] == "missing"
+
+
 def test_imports_override_the_demo_county_table_by_table(engine, tmp_path):
     requests = read_table(data_path("demo", "requests_2022.csv"), "requests").iloc[:10]
     sept = pd.DataFrame({"project": ["P202100101"], "month": [9], "spent": [1.0]})
