@@ -189,6 +189,9 @@ def _agreement_bounds(a: _Anova, rho: float, alpha: float) -> tuple[float, float
     num = (coef_raters * a.ms_raters + coef_error * a.ms_error) ** 2
     den = ((coef_raters * a.ms_raters) ** 2 / a.df_raters
            + (coef_error * a.ms_error) ** 2 / a.df_error)
+    # Both mean squares zero (or a zero df): the Satterthwaite df is undefined, not infinite.
+    if not (np.isfinite(den) and den > 0):
+        return np.nan, np.nan
     v = num / den
     if not np.isfinite(v) or v <= 0:
         return np.nan, np.nan

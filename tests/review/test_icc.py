@@ -262,3 +262,11 @@ def test_icc_forms_gives_every_form_from_one_fit_equal_to_icc():
             [one.value, one.ci_low, one.ci_high, one.p_value], rel=1e-12)
     assert icc_table(x, 0.9)["value"].tolist() == pytest.approx(
         [r.value for r in forms.values()], rel=1e-12)
+
+
+def test_identical_reports_with_rater_offsets_give_no_interval_instead_of_failing():
+    # Items do not differ and raters differ only by constant offsets: ICC(2,1) is 0 and both
+    # the item and error mean squares are 0, so the Satterthwaite df has a zero denominator.
+    result = icc(np.array([[7.0, 5.0, 3.0], [7.0, 5.0, 3.0]]), "ICC(2,1)")
+    assert result.value == 0.0
+    assert np.isnan(result.ci_low) and np.isnan(result.ci_high)
