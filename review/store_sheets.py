@@ -198,14 +198,15 @@ def save_draft(
     if not new_scores and not old_scores and not old_notes and not new_notes \
             and overall == row.overall_comment:
         return sheet_public(row, [i.code for i in items])
-    status = row.status
+    # The update refreshes ``row`` in place, so what it held is read first.
+    status, old_overall = row.status, row.overall_comment
     updated = _compare_and_set(
         session, row, expected_version, scores=merged, comments=notes, overall_comment=overall,
         status=SheetStatus.DRAFT.value, updated_at=utc_now())
     audit(session, actor=active_user(session, viewer), entity="sheet", entity_id=int(row.id),
           action="save_draft",
           old={"status": status, "version": int(expected_version), "scores": old_scores,
-               "comments": old_notes, "overall_comment": row.overall_comment},
+               "comments": old_notes, "overall_comment": old_overall},
           new={"status": SheetStatus.DRAFT.value, "version": int(updated.version),
                "scores": new_scores, "comments": new_notes, "overall_comment": overall})
     session.flush()
@@ -286,13 +287,14 @@ def submit_sheet(
                          f"{len(missing)} item(s) not scored yet, e.g. {first.code} "
                          f"({first.name})", field=first.code)
     now = utc_now()
+    # The update refreshes ``row`` in place, so what it held is read first.
+    old = {"status": row.status, "version": int(expected_version),
+           "scores": dict(row.scores or {})}
     updated = _compare_and_set(
         session, row, expected_version, scores=merged, comments=notes,
         status=SheetStatus.SUBMITTED.value, updated_at=now, submitted_at=now)
     audit(session, actor=active_user(session, viewer), entity="sheet", entity_id=int(row.id),
-          action="submit",
-          old={"status": row.status, "version": int(expected_version),
-               "scores": dict(row.scores or {})},
+          action="submit", old=old,
           new={"status": SheetStatus.SUBMITTED.value, "version": int(updated.version),
                "scores": merged, "comments": notes})
     session.flush()
@@ -355,6 +357,7 @@ def reopen_sheet(session: Session, *, assignment_id: int, reason: str, by: Viewe
     if not reason:
         raise InputError("退回重评必须说明理由", "reopening needs a reason", field="reason")
     row = assignment_row(session, assignment_id, fresh=True)
+    before = int(row.version)
     rnd = round_row(session, row.round_id)
     if RoundStatus(rnd.status) is not RoundStatus.OPEN:
         raise ConflictError(f"轮次状态为 {rnd.status}，不能退回评分表",
@@ -369,7 +372,7 @@ def reopen_sheet(session: Session, *, assignment_id: int, reason: str, by: Viewe
                             field="assignment_id")
     updated = assignment_row(session, int(row.id), fresh=True)
     audit(session, actor=actor, entity="sheet", entity_id=int(row.id), action="reopen",
-          old={"status": SheetStatus.SUBMITTED.value, "version": int(row.version)},
+          old={"status": SheetStatus.SUBMITTED.value, "version": before},
           new={"status": SheetStatus.DRAFT.value, "version": int(updated.version),
                "reason": reason})
     session.flush()

@@ -162,9 +162,13 @@ def test_admin_reopens_with_a_reason_and_the_rater_resubmits(world) -> None:
         log = [(e.action, e.actor, e.old, e.new) for e in store.audit_log(s, by=world.admin,
                                                                           entity="sheet")]
     assert [a for a, *_ in log] == ["submit", "reopen", "submit"]
+    # Each entry holds the sheet as it was before the change, not as the update left it.
+    assert (log[0][2]["status"], log[0][2]["version"], log[0][3]["status"]) == (
+        "assigned", 1, "submitted")
     _, actor, old, new = log[1]
-    assert actor == "admin" and old["status"] == "submitted"
+    assert actor == "admin" and old == {"status": "submitted", "version": 2}
     assert new == {"status": "draft", "version": 3, "reason": "第3项明显错填"}
+    assert (log[2][2]["status"], log[2][2]["version"]) == ("draft", 3)
 
 
 def test_every_score_change_is_audited_with_old_and_new_values(world) -> None:
@@ -186,3 +190,5 @@ def test_every_score_change_is_audited_with_old_and_new_values(world) -> None:
     assert drafts[1].old["scores"] == {items[0].code: 2.0} and drafts[1].new["scores"] == {
         items[0].code: 3.0}
     assert drafts[0].at <= drafts[1].at
+    assert (drafts[0].old["status"], drafts[0].old["version"]) == ("assigned", 1)
+    assert drafts[0].new["version"] == 2
