@@ -37,6 +37,14 @@ from scoring.lifecycle_config import LifecycleConfig
 from scoring.monitoring import MonitoringResult, monitor
 from scoring.project import ProjectScores, score_projects
 from scoring.target_review import TargetReview, review_targets
+from scoring.year_decisions import (
+    decide_application,
+    decide_exante,
+    decide_monitoring,
+    decide_review,
+    decision_ledger,
+    dismissed_findings,
+)
 from scoring.year_departments import YearDepartments, score_year_departments
 from scoring.year_summary import coverage_table, grades_by_department, summarise
 
@@ -113,6 +121,10 @@ class YearResult:
     departments
         The department overall evaluation (部门整体评价); None when the year has no
         department facts.
+    decisions
+        Every decision in force and whether it was applied
+        (:func:`scoring.year_decisions.decision_ledger`); the stage tables above already hold
+        the decided values, with the recommendations in their ``recommended_*`` columns.
     summary
         The year's numbers (counts and yuan), by name.
     text_zh, text_en
@@ -132,12 +144,16 @@ class YearResult:
     coverage: pd.DataFrame
     grades_by_department: pd.DataFrame
     departments: YearDepartments | None = None
+    decisions: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: Mapping[str, Any] = field(default_factory=dict)
     text_zh: str = ""
     text_en: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "summary", MappingProxyType(dict(self.summary)))
+
+
+_NO_PROJECTS = pd.DataFrame({"project": pd.Series(dtype=object), "stale": pd.Series(dtype=bool)})
 
 
 def framework_weights(framework: LibraryVersion) -> tuple[float, dict[str, float]]:
@@ -330,9 +346,13 @@ def run_year(data: CountyYear, config: LifecycleConfig) -> YearResult:
     base); target review and monitoring on this year's projects; self-evaluation of projects
     at or above the threshold with the framework in the settings, budget execution read from
     year-end spending; departments with facts on the department framework, their
-    self-evaluated projects blended in by amount; the key-evaluation grade, when given, replaces the self-evaluation grade
-    in result application. Stages report their cuts; they are not fed back into this year's
-    tables. Wording: the reference county's 2021 report (开江县).
+    self-evaluated projects blended in by amount; the key-evaluation grade, when given,
+    replaces the self-evaluation grade in result application. After each stage the decisions
+    in force (``data.decisions``) take the place of its recommendations
+    (:mod:`scoring.year_decisions`): a dismissed finding costs nothing, an ex-ante decision
+    sets next year's approved amount, and the batches and the summary count what was
+    decided. Stages report their cuts; they are not fed back into this year's tables.
+    Wording: the reference county's 2021 report (开江县).
 
     Examples
     --------
@@ -355,9 +375,15 @@ def run_year(data: CountyYear, config: LifecycleConfig) -> YearResult:
             data.exante_sheets["project"].isin(triggers.triggered["project"])]
         if len(assessed):
             exante = score_exante(assessed, data.requests, config)
-    review = review_targets(data.targets, data.projects[["project", "amount"]], config)
-    watched = monitor(data.projects.rename(columns={"amount": "budget"})[["project", "budget"]],
-                      data.spending, config, progress=data.progress)
+    # Each stage recommends, then the decisions in force take the recommendation's place.
+    decisions = data.decisions
+    exante = decide_exante(exante, decisions)
+    review = decide_review(review_targets(data.targets, data.projects[["project", "amount"]],
+                                          config, dismissed=dismissed_findings(decisions)),
+                           decisions)
+    watched = decide_monitoring(
+        monitor(data.projects.rename(columns={"amount": "budget"})[["project", "budget"]],
+                data.spending, config, progress=data.progress), decisions)
     framework = load_builtin(config.evaluation.framework)
     scores, evaluated = _evaluate(data, config, framework)
     evaluated["in_sample"] = department_sample(evaluated, config) & evaluated["scored"]
@@ -376,25 +402,29 @@ def run_year(data: CountyYear, config: LifecycleConfig) -> YearResult:
         evaluated.loc[hit, "final_grade"] = given["grade"].reindex(at).to_numpy()
     graded = evaluated.loc[evaluated["final_grade"].notna()]
     spent_year = _spent(data.spending, 12)
-    application = apply_results(pd.DataFrame({
+    application = decide_application(apply_results(pd.DataFrame({
         "project": graded["project"], "grade": graded["final_grade"],
         "budget": graded["amount"].astype(float),
         "spent": spent_year.reindex(graded["project"]).to_numpy(),
         "next_amount": _next_amounts(graded["project"], data.year, data.requests, exante),
         "over_achievement": graded.get("n_over_achievement", 0),
-    }), config)
+    }), config), decisions)
+    ledger = decision_ledger(decisions, {
+        "exante": exante.results if exante is not None else _NO_PROJECTS,
+        "target_review": review.projects, "monitoring": watched.projects,
+        "application": application.projects})
     departments = _departments(data, config, scores)
     disclosure = _disclosure(data, scores, key_results)
     coverage = coverage_table(data, evaluated, triggers)
     by_department = grades_by_department(evaluated, config)
     numbers, zh, en = summarise(data.year, config, triggers, exante, review, watched, evaluated,
                                 key, application, departments=departments,
-                                units=data.projects["department"])
+                                units=data.projects["department"], decisions=ledger)
     return YearResult(
         year=data.year, config=config.ref, triggers=triggers, exante=exante, review=review,
         monitoring=watched, evaluation=scores, evaluated=evaluated, application=application,
         disclosure=disclosure, coverage=coverage, grades_by_department=by_department,
-        departments=departments, summary=numbers, text_zh=zh, text_en=en,
+        departments=departments, decisions=ledger, summary=numbers, text_zh=zh, text_en=en,
     )
 
 
@@ -426,9 +456,10 @@ def key_grades(key_results: pd.DataFrame | None, config: LifecycleConfig) -> pd.
     Examples
     --------
     >>> from scoring.lifecycle_config import load_lifecycle_config
-    >>> k = pd.DataFrame({"project": ["A", "B"], "total": [91.5, 72.0]})
+    >>> k = pd.DataFrame({"project": ["A", "B", "C"], "total": [91.5, 72.0, 72.0],
+    ...                   "grade": [None, "", "良"]})
     >>> key_grades(k, load_lifecycle_config())["grade"].tolist()
-    ['优', '中']
+    ['优', '中', '良']
     """
     if key_results is None:
         return None
@@ -448,7 +479,9 @@ def key_grades(key_results: pd.DataFrame | None, config: LifecycleConfig) -> pd.
                          f"{table['total'].iat[i]!r} is not a number in 0–100",
                          row=i + 1, column="total")
     graded = grade(total, config.evaluation.bands)
-    given = (table["grade"].astype(object).where(table["grade"].notna(), None)
+    # A blank 评价等级 cell is no grade: the bands give it.
+    given = (table["grade"].astype(object).where(
+        table["grade"].notna() & (table["grade"].astype(str).str.strip() != ""), None)
              if "grade" in table else pd.Series(None, index=table.index, dtype=object))
     table["total"] = total
     table["grade"] = np.where(given.isna().to_numpy(), np.asarray(graded, dtype=object),

@@ -66,8 +66,8 @@ def million(yuan: float) -> str:
 def summarise(year: int, config: LifecycleConfig, triggers: ExanteTriggers,
               exante: ExanteAssessment | None, review: TargetReview, watched: MonitoringResult,
               evaluated: pd.DataFrame, key: np.ndarray, application: ApplicationResult, *,
-              departments: YearDepartments | None = None, units: Any = ()
-              ) -> tuple[dict[str, Any], str, str]:
+              departments: YearDepartments | None = None, units: Any = (),
+              decisions: pd.DataFrame | None = None) -> tuple[dict[str, Any], str, str]:
     """The year's numbers and its summary in Chinese and English.
 
     Parameters
@@ -80,6 +80,9 @@ def summarise(year: int, config: LifecycleConfig, triggers: ExanteTriggers,
         The department overall evaluation, None when the year has no department facts.
     units
         The county's units (a project's ``department``), counted as ``dept_units``.
+    decisions
+        :func:`scoring.year_decisions.decision_ledger` of the year, counted as
+        ``decisions_applied``, ``decisions_stale`` and ``decisions_unapplied``.
 
     Returns
     -------
@@ -99,7 +102,10 @@ def summarise(year: int, config: LifecycleConfig, triggers: ExanteTriggers,
     suggested cuts, with 督促加快 and 整改纠偏 counts; self-evaluation = projects scored, by
     grade; departments = departments scored on the department framework (``dept_count``) of
     the units of the county and those with facts (``dept_units``), by grade (``dept_grade_优``
-    …); batches from result application.
+    …); batches from result application. Every amount counts what was decided where a
+    decision is in force; the kernels' recommendations stay beside them as
+    ``exante_cut_recommended``, ``review_cut_recommended``, ``monitor_cut_recommended``,
+    ``cut_amount_recommended`` and ``recover_amount_recommended``.
 
     Examples
     --------
@@ -144,6 +150,8 @@ def summarise(year: int, config: LifecycleConfig, triggers: ExanteTriggers,
         "recover_amount": float(batches.loc[BATCHES[1], "amount"]),
         "rework_count": int(batches.loc[BATCHES[2], "n_projects"]),
         "rework_amount": float(batches.loc[BATCHES[2], "amount"]),
+        **_recommended_numbers(results, review.projects, mon, application.projects),
+        **_ledger_numbers(decisions),
     }
     # Amounts to the fen, so sums of many cents do not carry binary noise into the workbook.
     numbers = {k: (float(round_half_up(v, 2)) if isinstance(v, float) else v)
@@ -165,6 +173,28 @@ def summarise(year: int, config: LifecycleConfig, triggers: ExanteTriggers,
                              f"a summary template names an unknown field: {err}",
                              field=f"summary.{lang}") from err
     return numbers, texts[0], texts[1]
+
+
+def _recommended_numbers(exante: pd.DataFrame, review: pd.DataFrame, monitoring: pd.DataFrame,
+                         application: pd.DataFrame) -> dict[str, float]:
+    """The kernels' recommended amounts, where the stage tables carry them beside the decided."""
+    def recommended(table: pd.DataFrame, column: str) -> float:
+        return float(table.get(f"recommended_{column}", table[column]).sum())
+
+    return {"exante_cut_recommended": recommended(exante, "cut"),
+            "review_cut_recommended": recommended(review, "adjustment"),
+            "monitor_cut_recommended": recommended(monitoring, "suggested_cut"),
+            "cut_amount_recommended": recommended(application, "cut"),
+            "recover_amount_recommended": recommended(application, "recover")}
+
+
+def _ledger_numbers(decisions: pd.DataFrame | None) -> dict[str, int]:
+    if decisions is None or decisions.empty:
+        return {"decisions_applied": 0, "decisions_stale": 0, "decisions_unapplied": 0}
+    applied = decisions["applied"].to_numpy(dtype=bool)
+    return {"decisions_applied": int(applied.sum()),
+            "decisions_stale": int((applied & decisions["stale"].to_numpy(dtype=bool)).sum()),
+            "decisions_unapplied": int((~applied).sum())}
 
 
 def _grade_counts(numbers: dict[str, Any], prefix: str, grades: tuple[str, ...], lang: str) -> str:

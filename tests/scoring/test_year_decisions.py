@@ -175,3 +175,70 @@ def test_the_ledger_lists_decisions_that_could_not_be_applied():
     assert ledger.loc["A", "applied"] and ledger.loc["A", "stale"]
     assert not ledger.loc["GONE", "applied"]
     assert decision_ledger(None, {"monitoring": table}).empty
+
+
+def test_the_year_is_run_as_decided(year):
+    from dataclasses import replace
+
+    from scoring.year import run_year
+
+    base = run_year(year, CONFIG)
+    results = base.exante.results
+    # A new request, so refusing it does not change a graded project's next-year amount.
+    graded = set(base.application.projects["project"].str.replace("2021", "2022", n=1))
+    ex = results.loc[(results["cut"] < results["request"])
+                     & ~results["project"].isin(graded)].iloc[0]
+    mon = base.monitoring.projects.loc[base.monitoring.projects["suggested_cut"] > 0].iloc[0]
+    app = base.application.projects.loc[base.application.projects["cut"] > 0].iloc[0]
+    finding = base.review.findings.iloc[0]
+    d = _decisions([
+        {"stage": "exante", "project": ex["project"], "recommendation": ex["outcome"],
+         "outcome": "不予支持", "amount": ex["request"], "reason": "与上级专项重复"},
+        {"stage": "monitoring", "project": mon["project"], "recommendation": mon["classification"],
+         "outcome": "督促加快", "amount": 0.0, "reason": "四季度集中支付"},
+        {"stage": "application", "project": app["project"], "recommendation": app["action"],
+         "outcome": app["action"], "amount": 0.0, "reason": "民生刚性支出",
+         "detail": {"recover": float(app["recover"]), "rework": bool(app["rework"])}},
+        {"stage": "target_finding", "project": finding["project"],
+         "item": f"{finding['code']}|{finding['indicator_code']}", "recommendation": "成立",
+         "outcome": "驳回", "reason": "指标值描述见附件"},
+        {"stage": "monitoring", "project": "P-NOT-THIS-YEAR", "recommendation": "调整调减",
+         "outcome": "督促加快", "amount": 0.0, "reason": "项目已撤并"}])
+    decided = run_year(replace(year, decisions=d), CONFIG)
+    was, now = base.summary, decided.summary
+    assert now["exante_cut"] == pytest.approx(was["exante_cut"] - ex["cut"] + ex["request"])
+    assert now["exante_cut_recommended"] == pytest.approx(was["exante_cut"])
+    assert now["exante_不予支持"] == was["exante_不予支持"] + (ex["outcome"] != "不予支持")
+    assert now["monitor_cut"] == pytest.approx(was["monitor_cut"] - mon["suggested_cut"])
+    assert now["monitor_count"] == was["monitor_count"] - 1
+    assert now["monitor_cut_recommended"] == pytest.approx(was["monitor_cut"])
+    assert now["cut_amount"] == pytest.approx(was["cut_amount"] - app["cut"])
+    assert now["cut_count"] == was["cut_count"] - 1
+    assert now["cut_amount_recommended"] == pytest.approx(was["cut_amount"])
+    # The dismissed finding no longer costs its deduction.
+    live = base.review.findings.loc[(base.review.findings["project"] == finding["project"])
+                                    & ~base.review.findings["dismissed"]]
+    score = decided.review.projects.set_index("project").loc[finding["project"], "score"]
+    assert score == pytest.approx(max(0.0, 100.0 - (live["deduction"].sum()
+                                                    - finding["deduction"])))
+    assert (now["decisions_applied"], now["decisions_unapplied"]) == (4, 1)
+    assert "与上级专项重复" in set(decided.decisions["reason"])
+
+
+def test_an_ex_ante_decision_sets_next_years_amount_of_a_continuing_project(year):
+    from dataclasses import replace
+
+    from scoring.year import run_year
+
+    base = run_year(year, CONFIG)
+    apps = base.application.projects
+    continuing = dict(zip(apps["project"].str.replace("2021", "2022", n=1), apps["project"],
+                          strict=True))
+    results = base.exante.results
+    ex = results.loc[results["project"].isin(continuing)].iloc[0]
+    d = _decisions([{"stage": "exante", "project": ex["project"],
+                     "recommendation": ex["outcome"], "outcome": "调整后支持",
+                     "amount": 100_000.0, "reason": "压减设备购置"}])
+    decided = run_year(replace(year, decisions=d), CONFIG)
+    row = decided.application.projects.set_index("project").loc[continuing[ex["project"]]]
+    assert row["next_amount"] == pytest.approx(ex["request"] - 100_000.0)
