@@ -258,14 +258,14 @@ def _results(ctx: PageContext, state: dict[str, Any]) -> None:
         st.markdown(f"**{ctx.t('scoring.projects.distribution')}**")
         st.altair_chart(grade_count_chart(counts, grade_title=ctx.t("scoring.col.grade"),
                                           count_title=ctx.t("scoring.projects.count")),
-                        use_container_width=True)
+                        width="stretch")
     with right:
         st.markdown(f"**{ctx.t('scoring.projects.by_department')}**")
         by_department = summary_by(projects, "department", labels=labels)
         means = by_department.set_index("department")["mean_total"].sort_values(ascending=False)
         st.altair_chart(row_bar_chart(means, by_title=ctx.t("scoring.col.department"),
                                       value_title=ctx.t("scoring.projects.mean")),
-                        use_container_width=True)
+                        width="stretch")
     who = ctx.viewer.display_name
     st.download_button(ctx.t("scoring.projects.download"),
                        data=lambda: result_workbook_bytes(result, tables, created_by=who,

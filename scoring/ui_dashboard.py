@@ -10,6 +10,9 @@ are those :func:`scoring.year.run_year` computed, stored as they were, so they a
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+
 import pandas as pd
 import streamlit as st
 from sqlmodel import Session
@@ -36,8 +39,8 @@ from scoring.ui_lifecycle_tables import (
 )
 from scoring.year import run_year
 
-__all__ = ["TOTAL", "COVERAGE_STAGES", "pages", "stage_coverage", "stage_funds", "number_label",
-           "department_grades", "render_dashboard"]
+__all__ = ["TOTAL", "COVERAGE_STAGES", "pages", "stage_coverage", "stage_funds", "decided_since",
+           "number_label", "department_grades", "render_dashboard"]
 
 TOTAL = "合计"
 """The label of the all-budgets row, as :func:`scoring.year_summary.coverage_table` names it."""
@@ -134,7 +137,7 @@ def stage_coverage(projects: pd.DataFrame) -> pd.DataFrame:
 
 
 def stage_funds(numbers: dict[str, object], decisions: pd.DataFrame) -> pd.DataFrame:
-    """Funds cut, recovered and adjusted at each stage: the run's numbers and the decisions so far.
+    """Funds cut, recovered and adjusted at each stage: the run's numbers and the decisions now.
 
     Parameters
     ----------
@@ -147,23 +150,28 @@ def stage_funds(numbers: dict[str, object], decisions: pd.DataFrame) -> pd.DataF
     Returns
     -------
     pandas.DataFrame
-        ``stage`` (exante, target_review, monitoring, cut, recover, rework), ``n_projects`` and
-        ``amount`` from the run, ``n_decided`` and ``amount_decided`` from the decisions.
+        ``stage`` (exante, target_review, monitoring, cut, recover, rework); from the run
+        ``n_projects`` and ``amount`` (as decided when the run was made) and
+        ``amount_recommended`` (what the kernels recommended; NaN for runs stored before
+        recommendations were kept, and for 反馈整改); from the decisions in force now
+        ``n_decided`` and ``amount_decided``.
 
     Notes
     -----
     Decided amounts: Σ of the decided budget change of each stage; for 收回 the decided
     recovery, for 反馈整改 the count of projects sent back (its amount is next year's base,
-    which decisions do not carry).
+    which decisions do not carry). A year run applies the decisions in force
+    (:func:`scoring.year.run_year`), so after a new run ``amount`` includes them.
 
     Examples
     --------
-    >>> numbers = {"exante_count": 2, "exante_cut": 5e5, "review_count": 0, "review_cut": 0.0,
-    ...     "monitor_count": 1, "monitor_cut": 1e5, "cut_count": 0, "cut_amount": 0.0,
-    ...     "recover_count": 0, "recover_amount": 0.0, "rework_count": 0, "rework_amount": 0.0}
+    >>> numbers = {"exante_count": 2, "exante_cut": 5e5, "exante_cut_recommended": 6e5,
+    ...     "review_count": 0, "review_cut": 0.0, "monitor_count": 1, "monitor_cut": 1e5,
+    ...     "cut_count": 0, "cut_amount": 0.0, "recover_count": 0, "recover_amount": 0.0,
+    ...     "rework_count": 0, "rework_amount": 0.0}
     >>> d = pd.DataFrame({"stage": ["exante"], "amount": [4e5], "detail": [{}]})
     >>> stage_funds(numbers, d).iloc[0, 1:].astype(float).tolist()
-    [2.0, 500000.0, 1.0, 400000.0]
+    [2.0, 500000.0, 600000.0, 1.0, 400000.0]
     """
     rows = [("exante", "exante_count", "exante_cut"), ("target_review", "review_count",
                                                        "review_cut"),
@@ -172,7 +180,10 @@ def stage_funds(numbers: dict[str, object], decisions: pd.DataFrame) -> pd.DataF
             ("rework", "rework_count", "rework_amount")]
     out = pd.DataFrame({"stage": [r[0] for r in rows],
                         "n_projects": [int(numbers.get(r[1], 0)) for r in rows],
-                        "amount": [float(numbers.get(r[2], 0.0)) for r in rows]})
+                        "amount": [float(numbers.get(r[2], 0.0)) for r in rows],
+                        "amount_recommended": [
+                            float(numbers.get(f"{r[2]}_recommended", float("nan")))
+                            for r in rows]})
     d = decisions.loc[decisions["stage"].isin(["exante", "target_review", "monitoring",
                                                "application"])]
     detail = d["detail"].map(lambda x: x if isinstance(x, dict) else {})
@@ -189,6 +200,37 @@ def stage_funds(numbers: dict[str, object], decisions: pd.DataFrame) -> pd.DataF
     out.loc[out["stage"] == "rework", ["n_decided", "amount_decided"]] = [
         int(rework[app].sum()), float("nan")]
     return out.astype({"n_decided": int, "amount_decided": float})
+
+
+def decided_since(decisions: pd.DataFrame, run_at: datetime) -> int:
+    """How many decisions in force were recorded after a run, so its numbers lack them.
+
+    Parameters
+    ----------
+    decisions
+        The decisions in force (with ``created_at``, timezone-aware).
+    run_at
+        When the run was stored.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    >>> d = pd.DataFrame({"created_at": [datetime(2026, 2, 1, tzinfo=timezone.utc),
+    ...                                  datetime(2026, 3, 2, tzinfo=timezone.utc)]})
+    >>> decided_since(d, at)
+    1
+    """
+    if decisions.empty or "created_at" not in decisions:
+        return 0
+    at = pd.Timestamp(run_at)
+    # Stored times are UTC; a naive one (SQLite) is read as UTC too.
+    at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
+    return int((pd.to_datetime(decisions["created_at"], utc=True) > at).sum())
 
 
 def number_label(ctx: PageContext, key: str) -> str:
@@ -241,8 +283,11 @@ def _run(ctx: PageContext, setting: Setting) -> None:
             if source == "demo":
                 from scoring.lifecycle_demo import demo_county_year
 
-                data, sources = demo_county_year(setting.config), dict.fromkeys(YEAR_KINDS,
-                                                                                  "demo")
+                with Session(ctx.engine) as session:
+                    decided = current_decisions(session, year=setting.year)
+                # The demo's tables, but the decisions people recorded on them.
+                data = replace(demo_county_year(setting.config), decisions=decided)
+                sources = dict.fromkeys(YEAR_KINDS, "demo")
             else:
                 with Session(ctx.engine) as session:
                     data, sources = load_county_year(session, year=setting.year,
@@ -395,6 +440,9 @@ def render_dashboard(ctx: PageContext) -> None:
     with Session(ctx.engine) as session:
         decisions = current_decisions(session, year=setting.year)
     st.subheader(ctx.t("dashboard.funds"))
+    newer = decided_since(decisions, s.created_at)
+    if newer:
+        st.warning(ctx.t("dashboard.decided_since", n=newer))
     funds = stage_funds(dict(s.numbers), decisions)
     funds["stage"] = funds["stage"].map(lambda k: ctx.t(f"dashboard.stage.{k}"))
     show_table(ctx, funds, key="dashboard.funds")
@@ -413,7 +461,7 @@ def render_dashboard(ctx: PageContext) -> None:
                                   by_title=ctx.t("lifecycle.col.department"),
                                   grade_title=ctx.t("lifecycle.col.grade"),
                                   count_title=ctx.t("scoring.projects.count"))
-        st.altair_chart(chart, use_container_width=True)
+        st.altair_chart(chart, width="stretch")
         show_table(ctx, grades, key="dashboard.grades")
     departments = _department_grades(ctx, stored)
     numbers = pd.DataFrame({"number": [number_label(ctx, k) for k in s.numbers],

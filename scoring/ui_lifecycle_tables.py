@@ -32,7 +32,7 @@ MONEY_COLUMNS = frozenset({
     "amount", "previous_amount", "increase", "cut_decided", "recommended_amount",
     "decided_amount", "adjustment", "budget", "spent", "suggested_cut", "next_amount", "cut",
     "recommended_recover", "recover", "funds", "stage_funds", "amount_decided",
-    "amount_as_decided"})
+    "amount_as_decided", "amount_recommended"})
 """Columns holding yuan, shown with thousands separators."""
 SHARE_COLUMNS = frozenset({"units_share", "projects_share", "funds_share", "self_funds_share"})
 """Columns holding shares (0–1), shown as percentages."""

@@ -213,6 +213,16 @@ def test_the_dashboard_shows_the_numbers_of_jixiao_year_run(url, year_run, demo_
     funds = frame(at, "环节", "已决定项目数").set_index("环节")
     assert funds.loc["双监控", ["已决定项目数", "已决定金额(元)"]].tolist() == [2, 150_000.0]
     assert funds.loc["追减一批", "已决定项目数"] == 0
+    assert funds.loc["事前评估追减", "建议金额(元)"] == pytest.approx(
+        numbers["exante_cut_recommended"])
+    # The run predates the two decisions: the page says so until the year is run again.
+    assert any("2 项决定" in w.value for w in at.warning)
+    at.button(key="dashboard.run").click().run()
+    assert not any("项决定" in w.value for w in at.warning)
+    with Session(get_engine(url)) as session:
+        rerun = list_year_runs(session, year=2021)[0]
+    # P1 and P2 are not demo projects: the run lists both decisions as not applied.
+    assert rerun.numbers["decisions_unapplied"] == 2
 
 
 def test_a_second_run_is_listed_first_and_the_english_page_reads_in_english(url, year_run):
