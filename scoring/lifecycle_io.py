@@ -38,7 +38,7 @@ __all__ = ["Field", "TableSpec", "SPECS", "read_table", "from_headers", "write_s
 @dataclass(frozen=True)
 class Field:
     """One column: Chinese header, English name, kind (text, number, integer, bool), required,
-    and the value an empty cell stands for (numbers only)."""
+    the value an empty cell stands for and the least value allowed (numbers only; None: any)."""
 
     header: str
     name: str
@@ -46,6 +46,7 @@ class Field:
     required: bool = True
     aliases: tuple[str, ...] = ()
     default: float | None = None
+    minimum: float | None = 0.0
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,9 @@ SPECS: Mapping[str, TableSpec] = {
         Field("评价等级", "grade", required=False, aliases=("等级",))), key=("project",)),
     "department_facts": TableSpec("部门整体评价事实表", "department facts", (
         Field("主管部门", "department", aliases=("单位", "部门", "单位名称")),
-        Field("指标编码", "indicator_code"), Field("实际值", "actual", "number", required=False),
+        # A change rate (e.g. “三公经费”变动率 −5 %) may be below zero.
+        Field("指标编码", "indicator_code"),
+        Field("实际值", "actual", "number", required=False, minimum=None),
         Field("定性结论", "level", required=False)), key=("department", "indicator_code")),
 }
 """Every table the lifecycle reads, by kind."""
@@ -124,7 +127,8 @@ def _convert(table: Table, spec: TableSpec, log: IssueLog) -> pd.DataFrame:
             out[f.name] = bool_column(table, f.header, log)
         else:
             out[f.name] = number_column(table, f.header, log, integer=f.kind == "integer",
-                                        required=f.required, minimum=0, suffixes=("元", "年"))
+                                        required=f.required, minimum=f.minimum,
+                                        suffixes=("元", "年"))
     frame = pd.DataFrame(out, index=table.frame.index)
     if spec.key:
         twice = frame.duplicated(list(spec.key))

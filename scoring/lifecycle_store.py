@@ -40,12 +40,14 @@ __all__ = [
     "current_table",
 ]
 
-IMPORT_KINDS: tuple[str, ...] = ("requests", "spending", "progress", "actuals", "exante_sheets")
+IMPORT_KINDS: tuple[str, ...] = ("requests", "spending", "progress", "actuals", "exante_sheets",
+                                 "department_facts")
 """The lifecycle tables a bureau imports per budget year (projects and targets live in the library)."""
 
 # What a newer import replaces: the whole table, each month's spending, or each project's sheet.
 _SCOPE: dict[str, str | None] = {"requests": None, "progress": None, "actuals": None,
-                                 "spending": "month", "exante_sheets": "project"}
+                                 "spending": "month", "exante_sheets": "project",
+                                 "department_facts": None}
 _LEVELS = ("达成", "部分达成", "未达成")
 
 
@@ -209,6 +211,8 @@ def save_table(session: Session, *, year: int, kind: str, frame: pd.DataFrame, f
     months = (sorted({int(m) for m in pd.to_numeric(frame["month"]).dropna()})
               if kind == "spending" else [])
     records = [{k: plain_value(v) for k, v in r.items()} for r in kept.to_dict("records")]
+    # A line is filed under what its table is about: a project, or a department's facts.
+    owner = SPECS[kind].key[0] if SPECS[kind].key else "project"
     with write_transaction(session):
         head = LifeImportRow(year=int(year), kind=kind, file_name=str(file_name),
                              n_rows=len(frame), months=months, note=note, created_by=who)
@@ -217,7 +221,7 @@ def save_table(session: Session, *, year: int, kind: str, frame: pd.DataFrame, f
         month_of = (pd.to_numeric(frame["month"]).to_numpy(dtype=float) if "month" in frame
                     else np.full(len(frame), np.nan))
         session.exec(insert(LifeImportLineRow), params=[
-            {"import_id": head.id, "position": i, "project": str(record["project"]),
+            {"import_id": head.id, "position": i, "project": str(record[owner]),
              "sheet_row": None if np.isnan(rows[i]) else int(rows[i]),
              "month": None if np.isnan(month_of[i]) else int(month_of[i]), "record": record}
             for i, record in enumerate(records)])

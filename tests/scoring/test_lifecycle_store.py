@@ -320,6 +320,33 @@ def test_department_facts_come_from_the_demo_county_in_demo_mode_only(engine):
     assert bare.department_facts is None and bare_sources["department_facts"] == "missing"
 
 
+def test_imported_department_facts_replace_the_demo_and_keep_negative_rates(engine, tmp_path):
+    path = tmp_path / "facts.csv"
+    path.write_text("主管部门,指标编码,实际值,定性结论\n"
+                    "县教育局,TR0202,-5,\n"
+                    "县教育局,TR0101,,达成\n"
+                    "县卫健局,TR0202,3.5,\n", encoding="gbk")
+    facts = read_table(path, "department_facts")
+    assert facts["actual"].iloc[0] == -5.0
+    with Session(engine) as session:
+        saved = save_table(session, year=2021, kind="department_facts", frame=facts,
+                           file_name=path.name, created_by="王科长")
+        data, sources = load_county_year(session, year=2021, config=CONFIG, demo=True)
+    assert sources["department_facts"] == f"import #{saved.id}"
+    got = data.department_facts.set_index(["department", "indicator_code"])
+    assert len(got) == 3
+    assert got.loc[("县教育局", "TR0202"), "actual"] == -5.0
+    assert got.loc[("县教育局", "TR0101"), "level"] == "达成"
+
+
+def test_a_negative_amount_is_still_refused_where_it_makes_no_sense(tmp_path):
+    path = tmp_path / "spending.csv"
+    path.write_text("项目编码,截至月份,累计支出(元)\nP1,9,-100\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as err:
+        read_table(path, "spending")
+    assert err.value.issues[0].location.row == 2
+
+
 def test_imports_override_the_demo_county_table_by_table(engine, tmp_path):
     requests = read_table(data_path("demo", "requests_2022.csv"), "requests").iloc[:10]
     sept = pd.DataFrame({"project": ["P202100101"], "month": [9], "spent": [1.0]})
