@@ -143,3 +143,29 @@ def test_a_facts_file_is_read_and_a_bad_one_names_its_row(url):
     at.file_uploader(key=uploader).upload("部门事实.csv", FACTS.encode("gbk"), "text/csv").run()
     assert any("2 行" in text for text in texts(at, "success"))
     assert any(b.key == "departments.import.store" for b in at.button)
+
+
+def test_a_stored_facts_file_replaces_the_demo_facts_on_the_page(url):
+    at = page(url)
+    uploader = "departments.import.file.department_facts.0"
+    at.file_uploader(key=uploader).upload("部门事实.csv", FACTS.encode("gbk"), "text/csv").run()
+    at.button(key="departments.import.store").click().run()
+    assert not at.exception
+    from sqlmodel import Session
+
+    from indicators.database import get_engine
+    from scoring.lifecycle_store import current_table
+
+    with Session(get_engine(url)) as session:
+        stored = current_table(session, year=2021, kind="department_facts")
+    assert sorted(stored["indicator_code"]) == ["TR0101", "TR0201"]
+    assert set(stored["department"]) == {"县教育局"}
+    # Only the imported department has facts now: the page scores it alone.
+    units = pd.read_csv(data_path("demo", "departments.csv"), encoding="utf-8-sig")
+    table = frame(at, "部门（单位）", "部门框架得分", "总分")
+    scored = table.loc[table["总分"].notna(), "部门（单位）"].tolist()
+    assert scored == ["县教育局"] and len(table) == len(units)
+    # 27 of the framework's 29 leaves lack a fact: the grade is capped (DOMAIN §6 veto gate).
+    assert table.set_index("部门（单位）").loc["县教育局", "缺项数"] == 27
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["已评价部门（单位）"] == f"1/{len(units)}"
