@@ -190,7 +190,18 @@ def _cell(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-def _value(name: str, raw: Any, code: str) -> Any:
+def _who(row: pd.Series) -> tuple[str, str]:
+    """How a message names a grid row's indicator: by code, else by name (a new row may lack a
+    code), else as a new row; a reader needs it because messages leave ``field`` out."""
+    code, name = _cell(row.get("code")), _cell(row.get("name"))
+    if code is not None:
+        return f"指标 {code}", f"indicator {code}"
+    if name is not None:
+        return f"新增指标“{name}”", f"new indicator '{name}'"
+    return "新增的一行", "an added row"
+
+
+def _value(name: str, raw: Any, code: str, who: tuple[str, str]) -> Any:
     """A grid cell as the :class:`~indicators.model.Indicator` field ``name`` holds it."""
     value = _cell(raw)
     if name == "weight":
@@ -199,8 +210,8 @@ def _value(name: str, raw: Any, code: str) -> Any:
         try:
             return float(value)
         except (TypeError, ValueError):
-            raise InputError(f"指标 {code} 的权重 '{value}' 不是数字",
-                             f"weight '{value}' of indicator {code} is not a number",
+            raise InputError(f"{who[0]}：权重 '{value}' 不是数字",
+                             f"{who[1]}: weight '{value}' is not a number",
                              field=f"{code}.weight") from None
     if name in _OPTIONAL_TEXT:
         return "" if value is None else str(value)
@@ -208,7 +219,8 @@ def _value(name: str, raw: Any, code: str) -> Any:
 
 
 def _row_values(row: pd.Series, code: str) -> dict[str, Any]:
-    return {name: _value(name, row.get(name), code) for name in _EDITED}
+    who = _who(row)
+    return {name: _value(name, row.get(name), code, who) for name in _EDITED}
 
 
 def apply_grid(draft: LibraryVersion, before: pd.DataFrame, after: pd.DataFrame) -> LibraryVersion:
@@ -287,7 +299,11 @@ def apply_grid(draft: LibraryVersion, before: pd.DataFrame, after: pd.DataFrame)
         try:
             indicator = Indicator(level=level, parent=parent, **values)
         except InputError as exc:
-            raise InputError(exc.zh, exc.en, field=f"{code}.{exc.location.field}") from exc
+            # The model's message does not say which indicator, and people are not shown
+            # ``field``; the message names it, ``field`` stays for programs.
+            who_zh, who_en = _who(row)
+            raise InputError(f"{who_zh}：{exc.zh}", f"{who_en}: {exc.en}",
+                             field=f"{code}.{exc.location.field}") from exc
         result = add_indicator(result, indicator)
     for _, row in kept_rows.iterrows():
         code = row[ORIGINAL]

@@ -168,7 +168,11 @@ def add_indicator(draft: LibraryVersion, indicator: Indicator) -> LibraryVersion
     """
     _require_draft(draft, f"新增指标 {indicator.code}", f"add indicator {indicator.code}")
     if is_blank(indicator.code) or is_blank(indicator.name):
-        raise InputError("指标编码和名称不能为空", "an indicator needs a code and a name",
+        # Name whichever half was given, so a reader finds the row that lacks the other.
+        given = indicator.name if is_blank(indicator.code) else indicator.code
+        zh, en = (("指标", "an indicator") if is_blank(given)
+                  else (f"指标 {given} 的", f"indicator {given}"))
+        raise InputError(f"{zh}编码和名称不能为空", f"{en} needs a code and a name",
                          field=f"{indicator.code}.code")
     if indicator.code in draft.by_code:
         raise InputError(f"指标编码 {indicator.code} 已存在", f"code {indicator.code} already exists",
@@ -180,8 +184,9 @@ def add_indicator(draft: LibraryVersion, indicator: Indicator) -> LibraryVersion
                          f"indicator {indicator.code} must be at level {expected}, "
                          f"not {indicator.level}", field=f"{indicator.code}.level")
     if expected > MAX_LEVEL:
-        raise InputError(f"指标最多 {MAX_LEVEL} 级", f"indicators have at most {MAX_LEVEL} levels",
-                         field=f"{indicator.code}.level")
+        raise InputError(f"指标 {indicator.code} 将位于第 {expected} 级，指标最多 {MAX_LEVEL} 级",
+                         f"indicator {indicator.code} would be at level {expected}; indicators "
+                         f"have at most {MAX_LEVEL} levels", field=f"{indicator.code}.level")
     placed = _insert_after_subtree(list(draft.indicators), indicator.parent, [indicator])
     return replace(draft, indicators=placed)
 
@@ -377,22 +382,24 @@ def edit_indicator(draft: LibraryVersion, code: str, /, **changes: Any) -> Libra
                              f"change the parent or level of {code} with move_indicator",
                              field=f"{code}.{name}")
         if name not in _EDITABLE:
-            raise InputError(f"指标没有字段 '{name}'", f"indicators have no field '{name}'",
+            raise InputError(f"指标 {code} 没有字段 '{name}'", f"indicator {code} has no field '{name}'",
                              field=f"{code}.{name}")
     new_code = changes.get("code", code)
     if any(is_blank(changes[key]) for key in ("code", "name") if key in changes):
-        raise InputError("指标编码和名称不能为空", "an indicator needs a code and a name",
-                         field=f"{code}.code")
+        raise InputError(f"指标 {code} 的编码和名称不能为空",
+                         f"indicator {code} needs a code and a name", field=f"{code}.code")
     if new_code != code and new_code in draft.by_code:
-        raise InputError(f"指标编码 {new_code} 已存在", f"code {new_code} already exists",
+        raise InputError(f"指标 {code} 不能改为编码 {new_code}：该编码已存在",
+                         f"indicator {code} cannot take the code {new_code}: it already exists",
                          field=f"{code}.code")
     if "weight" in changes:
         changes["weight"] = _checked_weight(code, changes["weight"])
     try:
         edited = replace(node, **changes)
     except InputError as exc:
-        # The model names only the field; name the indicator too.
-        raise InputError(exc.zh, exc.en, field=f"{code}.{exc.location.field}") from exc
+        # The model's message does not say which indicator, and people are not shown ``field``.
+        raise InputError(f"指标 {code}：{exc.zh}", f"indicator {code}: {exc.en}",
+                         field=f"{code}.{exc.location.field}") from exc
     except (ValueError, TypeError) as exc:
         raise InputError(f"指标 {code} 的新取值无效：{exc}",
                          f"invalid new value for indicator {code}: {exc}",

@@ -158,6 +158,40 @@ def test_impossible_edits_are_refused_naming_the_indicator():
         apply_grid(draft(), before, negative)
 
 
+
+@pytest.mark.parametrize(("row", "zh", "en", "field"), [
+    ({"code": "CC03", "name": "时效指标", "parent": "CC", "category": "产量"},
+     "指标 CC03：", "indicator CC03: ", "CC03.category"),
+    ({"code": "CC03", "name": "时效指标", "parent": "CC", "direction": "上"},
+     "指标 CC03：", "indicator CC03: ", "CC03.direction"),
+    ({"code": "CC03", "name": "时效指标", "parent": "CC", "weight": "二十"},
+     "指标 CC03：权重 '二十'", "indicator CC03: weight '二十'", "CC03.weight"),
+    # A new row typed without a code is named by what the user did type.
+    ({"name": "时效指标", "parent": "CC", "category": "产量"},
+     "新增指标“时效指标”：", "new indicator '时效指标': ", "None.category"),
+    ({"parent": "CC", "weight": "x"}, "新增的一行：", "an added row: ", "None.weight"),
+])
+def test_a_bad_value_in_an_added_row_is_refused_naming_the_indicator(row, zh, en, field):
+    # People see err.message(lang), which leaves ``field`` out, so the name must be in the text.
+    before = grid_frame(draft())
+    after = pd.concat([before, pd.DataFrame([row])], ignore_index=True)
+    with pytest.raises(InputError) as err:
+        apply_grid(draft(), before, after)
+    assert err.value.message("zh").startswith(zh)
+    assert err.value.message("en").startswith(en)
+    assert err.value.location.field == field
+
+
+def test_a_bad_value_in_an_existing_row_is_refused_naming_the_indicator():
+    before = grid_frame(draft())
+    after = before.copy()
+    after.loc[row_of(after, "CC0102"), "direction"] = "上"
+    with pytest.raises(InputError) as err:
+        apply_grid(draft(), before, after)
+    assert err.value.message("zh").startswith("指标 CC0102：")
+    assert err.value.message("en").startswith("indicator CC0102: ")
+    assert err.value.location.field == "CC0102.direction"
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=100), min_size=9, max_size=9))
 def test_any_weights_typed_into_the_grid_are_the_weights_stored(weights):

@@ -195,6 +195,31 @@ def test_edit_indicator_refuses_bad_changes(changes, field):
     with pytest.raises(InputError) as err:
         edit_indicator(_draft(), "A11", **changes)
     assert err.value.location.field == field
+    # People read message(), which leaves ``field`` out: the indicator is named in the text.
+    assert "A11" in err.value.message("zh") and "A11" in err.value.message("en")
+
+
+def test_a_value_the_model_refuses_is_reported_with_the_indicator_code():
+    with pytest.raises(InputError) as err:
+        edit_indicator(_draft(), "A11", category="产量")
+    assert err.value.message("zh").startswith("指标 A11：'产量' 不是有效的取值")
+    assert err.value.message("en").startswith("indicator A11: '产量' is not a valid value")
+    assert err.value.location.field == "A11.category"
+
+
+@pytest.mark.parametrize(("indicator", "zh", "en"), [
+    (Indicator("", "无编码", 1), "指标 无编码 的编码和名称不能为空",
+     "indicator 无编码 needs a code and a name"),
+    (Indicator("E", " ", 1), "指标 E 的编码和名称不能为空", "indicator E needs a code and a name"),
+    (Indicator("", "", 1), "指标编码和名称不能为空", "an indicator needs a code and a name"),
+    (Indicator("X", "第四级", 4, parent="A11"), "指标 X 将位于第 4 级", "indicator X would be at "
+     "level 4"),
+])
+def test_add_indicator_names_the_indicator_it_refuses(indicator, zh, en):
+    with pytest.raises(InputError) as err:
+        add_indicator(_draft(), indicator)
+    assert err.value.message("zh").startswith(zh)
+    assert err.value.message("en").startswith(en)
 
 
 def test_publish_refuses_an_invalid_draft_with_every_issue():
