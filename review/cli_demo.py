@@ -13,7 +13,7 @@ import click
 from indicators.cli import CliState, JixiaoCliError, text_table
 from indicators.errors import ConflictError, JixiaoError
 from review.building_demo import DEMO_STUDY_TITLE
-from review.demo import DEMO_ACCOUNTS, DEMO_ROUND_TITLE
+from review.demo import DEMO_ACCOUNTS, DEMO_CLOSED_ROUND_TITLE, DEMO_ROUND_TITLE
 from review.demo_all import non_demo_accounts, seed_demo
 
 __all__ = ["register"]
@@ -47,7 +47,10 @@ def _print_seeded(url: str, added: dict[str, int]) -> None:
     else:
         echo("  项目 projects: 已有项目，未添加 / projects already stored, none added")
     echo(f"  账户 accounts: 新增 {added['accounts']} 个 / {added['accounts']} added")
-    echo(f"  评审轮次 review round: {DEMO_ROUND_TITLE}（{_state(added['rounds'])}）")
+    echo(f"  评审轮次 review rounds（{_state(added['rounds'])}）:")
+    echo(f"    {DEMO_CLOSED_ROUND_TITLE}（已结束，结果计入 2021 年度 / closed, its results "
+         "feed the 2021 year）")
+    echo(f"    {DEMO_ROUND_TITLE}（进行中 / open for scoring）")
     echo(f"  德尔菲咨询与层次分析问卷 Delphi study and AHP survey: {DEMO_STUDY_TITLE}"
          f"（{_state(added['studies'])}）")
     echo("")

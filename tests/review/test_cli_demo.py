@@ -17,7 +17,7 @@ from indicators.demo import load_demo_county
 from indicators.target_store import list_projects
 from review.building_demo import DEMO_STUDY_TITLE
 from review.cli_demo import register
-from review.demo import DEMO_ACCOUNTS, DEMO_ROUND_TITLE
+from review.demo import DEMO_ACCOUNTS, DEMO_CLOSED_ROUND_TITLE, DEMO_ROUND_TITLE
 from review.demo_all import non_demo_accounts
 from review.store import create_user
 
@@ -50,7 +50,9 @@ def test_demo_beside_a_trainee_needs_force_then_seeds_once(run, state) -> None:
     projects = len(load_demo_county().projects)
     assert f"{projects} demo county projects" in seeded.output
     assert f"{len(DEMO_ACCOUNTS)} added" in seeded.output
-    assert f"{DEMO_ROUND_TITLE}（新建 created）" in seeded.output
+    assert "评审轮次 review rounds（新建 created）" in seeded.output
+    assert f"{DEMO_CLOSED_ROUND_TITLE}（已结束" in seeded.output
+    assert f"{DEMO_ROUND_TITLE}（进行中" in seeded.output
     assert f"{DEMO_STUDY_TITLE}（新建 created）" in seeded.output
     for account in DEMO_ACCOUNTS:
         line = next(ln for ln in seeded.output.splitlines()
