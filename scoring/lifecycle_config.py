@@ -191,6 +191,8 @@ class LifecycleConfig:
     ----------
     name, version, title, region, effective_year, source
         What the settings are and where they come from.
+    title_en
+        The title in English (the Chinese title when the file gives none).
     round_to
         Suggested amounts are rounded half up to a multiple of this many yuan.
     exante, target_review, monitoring, evaluation, departments, application
@@ -217,6 +219,7 @@ class LifecycleConfig:
     summary_zh: tuple[str, ...]
     summary_en: tuple[str, ...]
     sources: Mapping[str, str] = field(default_factory=dict)
+    title_en: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sources", _frozen(self.sources))
@@ -523,5 +526,6 @@ def lifecycle_config_from_dict(doc: Any, *, file: str = "<dict>") -> LifecycleCo
         evaluation=evaluation, departments=_departments(r),
         application=_application(r, grade_labels),
         summary_zh=summary["zh"], summary_en=summary["en"], sources=collect_sources(doc),
+        title_en=r.text("title_en") if "title_en" in doc else r.text("title"),
     )
 

@@ -185,7 +185,8 @@ def pick_setting(ctx: PageContext) -> Setting | None:
                            index=names.index(chosen_config) if chosen_config in names else 0)
     st.session_state[_CHOSEN_YEAR], st.session_state[_CHOSEN_CONFIG] = year, name
     config = load_lifecycle_config(name)
-    st.caption(ctx.t("lifecycle.config_caption", ref=config.ref, title=config.title))
+    title = config.title_en if ctx.lang == "en" else config.title
+    st.caption(ctx.t("lifecycle.config_caption", ref=config.ref, title=title))
     return Setting(year=int(year), config=config)
 
 

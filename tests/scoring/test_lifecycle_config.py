@@ -126,3 +126,15 @@ def test_monitoring_overrides_are_checked():
 
 def test_docstring_examples_run():
     assert doctest.testmod(config_module).failed == 0
+
+
+def test_the_english_title_is_read_and_falls_back_to_the_chinese_one():
+    import copy
+
+    from indicators.resources import shipped_yaml
+    from scoring.lifecycle_config import lifecycle_config_from_dict
+
+    doc = copy.deepcopy(shipped_yaml("lifecycle", "kaijiang-2021.yaml"))
+    assert lifecycle_config_from_dict(doc).title_en.startswith("Kaijiang County")
+    del doc["title_en"]
+    assert lifecycle_config_from_dict(doc).title_en == doc["title"]
