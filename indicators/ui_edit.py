@@ -149,8 +149,13 @@ def _weights(ctx: PageContext, candidate: LibraryVersion) -> None:
         return
     sums["parent"] = sums["parent"].fillna(ctx.t("indicators.edit.top_level"))
     sums["name"] = sums["name"].fillna("")
-    sums["ok"] = sums["ok"].map({True: "✅", False: "⚠️"})
-    with st.expander(ctx.t("indicators.edit.weight_sums"), expanded=not sums["ok"].eq("✅").all()):
+    balanced = bool(sums["ok"].all())
+    # Words in the cells and a Material icon on the expander: a table cell shows text as it
+    # is, and emoji draw as empty boxes in a browser without an emoji font.
+    sums["ok"] = sums["ok"].map({True: ctx.t("indicators.sums.balanced"),
+                                 False: ctx.t("indicators.sums.unbalanced")})
+    with st.expander(ctx.t("indicators.edit.weight_sums"), expanded=not balanced,
+                     icon=":material/check_circle:" if balanced else ":material/warning:"):
         st.dataframe(sums.rename(columns={c: ctx.t(f"indicators.sums.{c}") for c in sums.columns}),
                      hide_index=True)
 

@@ -32,12 +32,16 @@ __all__ = [
     "status_badge",
 ]
 
-_BADGE = {Status.DRAFT: "🟡", Status.PUBLISHED: "🟢", Status.RETIRED: "⚪"}
+# Material icons, not emoji: Streamlit ships the icon font, while a browser without an emoji
+# font (the CI Chromium has only Noto CJK) draws emoji as empty boxes.
+_BADGE = {Status.DRAFT: ("orange", ":material/edit_note:"),
+          Status.PUBLISHED: ("green", ":material/verified:"),
+          Status.RETIRED: ("gray", ":material/archive:")}
 _FLASH = "indicators.flash"
 
 
 def status_badge(ctx: PageContext, status: Status) -> str:
-    """The status as a coloured mark and a word (🟢 已发布), in the page's language.
+    """The status as a coloured Markdown badge with an icon and a word, in the page's language.
 
     Parameters
     ----------
@@ -49,20 +53,23 @@ def status_badge(ctx: PageContext, status: Status) -> str:
     Returns
     -------
     str
-        The badge text.
+        Markdown for :func:`streamlit.markdown` or a label, e.g.
+        ``:green-badge[:material/verified: 已发布]``.
 
     Notes
     -----
-    A mark as well as a word, so the status reads at a glance in a long list.
+    A colour and an icon as well as a word, so the status reads at a glance. Option text of a
+    select box is shown as plain text, so :func:`pick_version` writes the word alone there.
 
     Examples
     --------
     >>> from indicators.frontdoor import PageContext, Role, Viewer
     >>> ctx = PageContext(None, Viewer(1, "w", "王", Role.ADMIN))
     >>> status_badge(ctx, Status.PUBLISHED)
-    '🟢 已发布'
+    ':green-badge[:material/verified: 已发布]'
     """
-    return f"{_BADGE[status]} {ctx.t(f'indicators.status.{status.value}')}"
+    colour, icon = _BADGE[status]
+    return f":{colour}-badge[{icon} {ctx.t(f'indicators.status.{status.value}')}]"
 
 
 def select_next(key: str, ref: str) -> None:
@@ -124,7 +131,7 @@ def latest_published(summaries: Sequence[LibrarySummary], framework: str) -> str
 def pick_version(ctx: PageContext, summaries: Sequence[LibrarySummary], *, key: str,
                  label: str, prefer: Status | None = None,
                  framework: str | None = None) -> LibrarySummary:
-    """A select box of library versions labelled with title, ref and status badge.
+    """A select box of library versions labelled with title, ref and status.
 
     Parameters
     ----------
@@ -149,7 +156,8 @@ def pick_version(ctx: PageContext, summaries: Sequence[LibrarySummary], *, key: 
 
     Notes
     -----
-    Options are refs, so a selection stays put when versions are added between reruns.
+    Options are refs, so a selection stays put when versions are added between reruns. The
+    status is a plain word there: a select box shows option text as it is, without Markdown.
 
     Examples
     --------
@@ -171,7 +179,7 @@ def pick_version(ctx: PageContext, summaries: Sequence[LibrarySummary], *, key: 
     chosen = st.selectbox(
         ctx.t(label), list(by_ref), key=key,
         format_func=lambda ref: f"{by_ref[ref].title} · {ref} · "
-                                f"{status_badge(ctx, by_ref[ref].status)}")
+                                f"{ctx.t(f'indicators.status.{by_ref[ref].status.value}')}")
     return by_ref[chosen]
 
 
