@@ -2,11 +2,15 @@
 
 :func:`pages` is what the front door registers. Both pages start from a projects × headings
 table of achievement shares and the current weights (:mod:`scoring.ui_shares`). The
-calibration page reads the panel's scores or grades, fits weights with
+calibration page reads the panel's scores or grades — from an uploaded file, or from the
+closed review rounds of a budget year that the front door hands down as ``ctx.key_results``
+(scoring never imports review; :mod:`scoring.ui_calibrate_panel`) — matches them to the
+shares by project code (:mod:`scoring.calibrate_panel`), fits weights with
 :func:`scoring.calibrate.fit_weights`, sets the fit beside the current weights' (with
-cross-validation) and publishes the fitted set through the library's draft → publish path, the
-calibration report in the changelog. The sensitivity page is :mod:`scoring.ui_sensitivity`.
-Labels are keys of ``data/i18n/delphi.yaml`` (``calibrate.``).
+cross-validation) and publishes the fitted set through the library's draft → publish path,
+the calibration report in the changelog. The sensitivity page is
+:mod:`scoring.ui_sensitivity`. Labels are keys of ``data/i18n/delphi.yaml`` (``calibrate.``)
+and ``data/i18n/calibrate_rounds.yaml`` (``calibrate_rounds.``).
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ import streamlit as st
 from sqlmodel import Session
 
 from indicators.changes import bump_version
-from indicators.errors import InputError, JixiaoError
+from indicators.errors import JixiaoError
 from indicators.frontdoor import STAFF_ROLES, PageContext, PageSpec
+from indicators.i18n import t
 from indicators.model import ChangelogEntry, LibraryVersion, Status
 from indicators.store import (
     get_library,
@@ -33,10 +38,11 @@ from indicators.store import (
 from indicators.ui_widgets import flash, pick_version, require_staff, show_error, show_flash
 from indicators.versioning import start_draft
 from scoring.calibrate import CalibrationResult, fit_weights
-from scoring.calibrate_io import read_panel
+from scoring.calibrate_panel import match_panel
 from scoring.grades import available_band_tables
 from scoring.ui import SECTION
-from scoring.ui_shares import choose_data, uploaded
+from scoring.ui_calibrate_panel import choose_panel, enough_projects, show_match
+from scoring.ui_shares import choose_data
 from scoring.weight_sets import apply_priorities
 
 __all__ = ["calibration_report", "matching_nodes", "pages", "render_calibrate"]
@@ -273,7 +279,8 @@ def render_calibrate(ctx: PageContext) -> None:
     Parameters
     ----------
     ctx
-        The page context.
+        The page context; with ``ctx.key_results`` the panel's scores may come from the closed
+        review rounds of a budget year instead of a file.
 
     Returns
     -------
@@ -281,9 +288,15 @@ def render_calibrate(ctx: PageContext) -> None:
 
     Notes
     -----
-    The fit is :func:`scoring.calibrate.fit_weights` (non-negative least squares with the
-    weights summing to 100, Lawson & Hanson 1974), cross-validated by k folds; publishing goes
-    through :func:`indicators.store.publish_library`, which validates the tree.
+    The panel's projects are matched to the shares by project code; those without shares are
+    named and left out. A fit needs more projects than free weights (headings − 1), and so
+    does each cross-validation training part
+    (:func:`scoring.calibrate_panel.require_enough_projects`); else the page refuses and says
+    how to get more. The fit is
+    :func:`scoring.calibrate.fit_weights` (non-negative least squares with the weights summing
+    to 100, Lawson & Hanson 1974), cross-validated by k folds; publishing goes through
+    :func:`indicators.store.publish_library`, which validates the tree. The changelog line
+    names the panel's file or rounds.
 
     Examples
     --------
@@ -303,26 +316,29 @@ def render_calibrate(ctx: PageContext) -> None:
         return
     st.caption(ctx.t("calibrate.data", source=data.source, n=len(data.points),
                      k=data.points.shape[1], dropped=data.dropped))
-    panel_file = st.file_uploader(ctx.t("calibrate.panel_file"), type=["xlsx", "csv"],
-                                  key="calibrate.panel_file")
-    st.caption(ctx.t("calibrate.panel_help"))
+    try:
+        panel = choose_panel(ctx)
+    except JixiaoError as err:
+        show_error(ctx, err)
+        panel = None
+    match = None
+    if panel is not None:
+        match = match_panel(data.points, panel.results)
+        show_match(ctx, panel, match)
     settings = _settings(ctx)
-    if panel_file is not None and st.button(ctx.t("calibrate.fit_button"), type="primary",
-                                            key="calibrate.fit_button"):
-        try:
-            panel = uploaded(panel_file, read_panel)
-            panel.index = panel.index.map(str)
-            points = data.points.loc[data.points.index.map(str).isin(panel.index)]
-            if len(points) < 2:
-                raise InputError("评分数据与专家组评价对应的项目不足 2 个",
-                                 "fewer than 2 projects have both shares and a panel result",
-                                 file=panel_file.name)
-            result = fit_weights(points, panel, prior=data.weights, **settings)
-        except JixiaoError as err:
-            st.session_state.pop(_RESULT, None)
-            show_error(ctx, err)
-        else:
-            st.session_state[_RESULT] = {"result": result, "source": data.source}
+    if panel is not None and match is not None and st.button(
+            ctx.t("calibrate.fit_button"), type="primary", key="calibrate.fit_button"):
+        st.session_state.pop(_RESULT, None)
+        if enough_projects(ctx, panel, match, data.points.shape[1], settings["cv"]):
+            try:
+                result = fit_weights(match.points, match.panel, prior=data.weights, **settings)
+            except JixiaoError as err:
+                show_error(ctx, err)
+            else:
+                # The changelog is Chinese first whatever the page's language.
+                source = "，".join([data.source, t("calibrate_rounds.panel_label", "zh",
+                                                     what=panel.label_zh)])
+                st.session_state[_RESULT] = {"result": result, "source": source}
     state = st.session_state.get(_RESULT)
     if state is not None:
         _results(ctx, state)
