@@ -254,9 +254,9 @@ def proposed_library(draft_of: LibraryVersion, screening: Screening,
     decisions = screening.table["decision"].astype(str).copy()
     for code, decision in (overrides or {}).items():
         if decision not in DECISIONS:
-            raise InputError(f"未知的决定 {decision!r}，可选：keep、revise、drop",
-                             f"unknown decision {decision!r}; use keep, revise or drop",
-                             field=f"overrides.{code}")
+            raise InputError(f"指标 {code}：未知的决定 {decision!r}，可选：keep、revise、drop",
+                             f"indicator {code}: unknown decision {decision!r}; use keep, "
+                             "revise or drop", field=f"overrides.{code}")
         decisions[str(code)] = decision
     unknown = [c for c in decisions.index if c not in draft_of.by_code]
     if unknown:

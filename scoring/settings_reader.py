@@ -57,7 +57,8 @@ class SettingsReader:
         self.file = file
 
     def fail(self, key: str, zh: str, en: str) -> InputError:
-        return InputError(zh, en, file=self.file, field=key)
+        # People read the setting's dotted key in the message; programs read it in ``field``.
+        return InputError(f"{key}：{zh}", f"{key}: {en}", file=self.file, field=key)
 
     def get(self, key: str) -> Any:
         node: Any = self.doc

@@ -448,7 +448,7 @@ _FAMILIES = {
     "indicators.field": [f.name for f in fields(Indicator)] + [
         "indicator", "framework_id", "version", "title", "kind", "region", "effective_year",
         "source_documents", "description"],
-    "indicators.issue": ["file", "sheet", "row", "column", "field", "message"],
+    "indicators.issue": ["file", "sheet", "row", "column", "message"],
     "indicators.changelog": ["version", "text", "author", "date"],
     "indicators.sums": ["parent", "name", "expected", "total", "gap", "ok"],
     "indicators.diff.kind": ["added", "removed", "moved", "changed", "weight", "metadata"],

@@ -138,3 +138,19 @@ def test_the_english_title_is_read_and_falls_back_to_the_chinese_one():
     assert lifecycle_config_from_dict(doc).title_en.startswith("Kaijiang County")
     del doc["title_en"]
     assert lifecycle_config_from_dict(doc).title_en == doc["title"]
+
+
+def test_a_bad_setting_is_named_in_the_message_people_read():
+    import copy
+
+    from indicators.errors import InputError
+    from indicators.resources import shipped_yaml
+    from scoring.lifecycle_config import lifecycle_config_from_dict
+
+    doc = copy.deepcopy(shipped_yaml("lifecycle", "national-2021.yaml"))
+    doc["monitoring"]["cutoff_month"] = 13
+    with pytest.raises(InputError) as err:
+        lifecycle_config_from_dict(doc, file="county.yaml")
+    assert "monitoring.cutoff_month" in err.value.message("zh")
+    assert "monitoring.cutoff_month" in err.value.message("en")
+    assert "county.yaml" in err.value.message("en")
