@@ -4,7 +4,8 @@ Files are ``.xlsx`` (first sheet) or ``.csv`` (UTF-8 or GBK) with Chinese or Eng
 
 - points: first column the project, then one column per indicator code holding the project's
   achievement share 0–1 (or its points);
-- panel: the project column and 总分 / score (0–100) or 等级 / grade;
+- panel: the project column and 总分 / score (0–100) or 等级 / grade; the table
+  ``jixiao key-results`` writes (项目编码, 评价得分, …) is one;
 - weights: 指标 / indicator, 权重 / weight and optionally 分组 / group (e.g. the 一级
   indicator).
 
@@ -30,7 +31,8 @@ __all__ = ["read_panel", "read_points", "read_weights"]
 
 _MISSING = {"", "-", "—", "na", "n/a", "nan", "缺", "none", "null"}
 _PROJECT = ("项目", "项目编号", "项目编码", "项目名称", "project", "project id")
-_SCORE = ("总分", "得分", "分数", "评分", "专家组评分", "综合得分", "score", "total")
+# 评价得分 is the score header of ``jixiao key-results`` files (closed review rounds' panel scores).
+_SCORE = ("总分", "得分", "分数", "评分", "专家组评分", "综合得分", "评价得分", "score", "total")
 _GRADE = ("等级", "评级", "评价等级", "grade")
 _INDICATOR = ("指标", "指标编码", "指标代码", "indicator", "code")
 _WEIGHT = ("权重", "分值", "weight")
@@ -180,7 +182,9 @@ def read_panel(path: str | Path) -> pd.Series:
 
     Notes
     -----
-    A score column wins over a grade column when both are present.
+    A score column wins over a grade column when both are present. The file of
+    ``jixiao key-results`` (项目编码, 评价得分 and columns saying where each score came from)
+    reads as a score file.
 
     Examples
     --------

@@ -7,11 +7,15 @@ sheet) or ``.csv`` (UTF-8 or GBK) with Chinese or English headers, read by
 - POINTS: first column the project, then one column per indicator code holding the project's
   achievement share 0–1 (or its points, with ``--as-points``: then the weights are the full
   marks);
-- PANEL (``--target``): the project column and 总分 / score (0–100) or 等级 / grade;
+- PANEL (``--target``, or ``--panel``): the project column and 总分 / score (0–100) or
+  等级 / grade; the file ``jixiao key-results`` writes from closed review rounds is one;
 - weights (``--prior``, ``--weights``, ``--new-weights``): 指标 / indicator, 权重 / weight
   and optionally 分组 / group (e.g. the 一级 indicator).
 
-Problems end with a bilingual message naming file, sheet, row and column, exit status 2.
+Projects are matched by code: panel projects without points are named and left out, points
+without a panel result are counted and left out, and a fit with no more matched projects than
+free weights is refused (:mod:`scoring.calibrate_panel`). Problems end with a bilingual message
+naming file, sheet, row and column, exit status 2.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from indicators.cli import JixiaoCliError, text_table
 from indicators.errors import InputError, JixiaoError
 from scoring.calibrate import CalibrationResult, FitMetrics, fit_weights
 from scoring.calibrate_io import read_panel, read_points, read_weights
+from scoring.calibrate_panel import PanelMatch, match_panel, require_enough_projects
 from scoring.grades import available_band_tables
 from scoring.sensitivity import monte_carlo, one_at_a_time, what_if
 
@@ -69,8 +74,10 @@ def _run(action: Any) -> Any:
 def _register_calibrate(group: click.Group) -> None:
     @group.command("calibrate")
     @click.argument("points_file", type=click.Path(dir_okay=False))
-    @click.option("--target", "target_file", required=True, type=click.Path(dir_okay=False),
-                  help="Panel's overall score (总分) or grade (等级) per project.")
+    @click.option("--target", "--panel", "target_file", required=True,
+                  type=click.Path(dir_okay=False),
+                  help="Panel's overall score (总分) or grade (等级) per project, e.g. the "
+                       "file of `jixiao key-results`.")
     @click.option("--prior", "prior_file", type=click.Path(dir_okay=False), default=None,
                   help="Current weights (指标, 权重[, 分组]).")
     @click.option("--strength", default=0.0, show_default=True, type=click.FloatRange(min=0),
@@ -95,9 +102,11 @@ def _register_calibrate(group: click.Group) -> None:
         """Fit weights that reproduce a panel's scores or grades (权重校准).
 
         POINTS: project column, then one column per indicator (achievement 0–1, or points
-        with --as-points). PANEL: project and 总分/score or 等级/grade.
+        with --as-points). PANEL: project and 总分/score or 等级/grade, e.g. the file of
+        `jixiao key-results --out FILE`. Projects are matched by code; those on one side only
+        are left out and reported.
         """
-        def work() -> tuple[CalibrationResult, pd.Series]:
+        def work() -> tuple[CalibrationResult, pd.Series, PanelMatch]:
             points = read_points(points_file)
             target = read_panel(target_file)
             prior, groups = read_weights(prior_file) if prior_file else (None, None)
@@ -105,7 +114,13 @@ def _register_calibrate(group: click.Group) -> None:
                 raise InputError("--per-group 需要 --prior 文件带“分组”列",
                                  "--per-group needs a 分组 / group column in --prior",
                                  field="per_group")
-            result = fit_weights(points, target, prior=prior, strength=strength,
+            match = match_panel(points, target)
+            n_groups = 1
+            if per_group and groups is not None:
+                n_groups = int(groups.reindex(points.columns.map(str)).nunique())
+            require_enough_projects(len(match.used), points.shape[1], n_groups=max(1, n_groups),
+                                    folds=cv if cv >= 2 else None)
+            result = fit_weights(match.points, match.panel, prior=prior, strength=strength,
                                  groups=groups if per_group else None,
                                  cv=cv if cv >= 2 else None, seed=seed, bands=bands,
                                  full_marks=_full_marks(as_points, prior))
@@ -114,18 +129,26 @@ def _register_calibrate(group: click.Group) -> None:
                 pd.DataFrame({"指标": rounded.index, "分组": result.groups.to_numpy(),
                               "权重": rounded.to_numpy()}).to_csv(out, index=False,
                                                                  encoding="utf-8-sig")
-            return result, rounded
+            return result, rounded, match
 
-        result, rounded = _run(work)
+        result, rounded, match = _run(work)
         if as_json:
             payload = {"weights": rounded.to_dict(), "unrounded": result.weights.to_dict(),
                        "groups": result.groups.to_dict(), "method": result.method,
+                       "used": list(match.used), "no_points": list(match.no_points),
+                       "no_panel": match.no_panel,
                        "fit": {label: None if m is None else vars(m)
                                for label, m in (("in_sample", result.fit),
                                                 ("cross_validated", result.cross_validated),
                                                 ("current", result.prior_fit))}}
             click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=float))
             return
+        click.echo(f"用于拟合的项目 (projects fitted): {len(match.used)}；"
+                   f"无专家组评价未计入 (without a panel result, left out): {match.no_panel}")
+        if match.no_points:
+            click.echo(f"专家组评价中没有指标数据、未计入的项目 (panel projects without points, "
+                       f"left out): {'、'.join(match.no_points)}")
+        click.echo("")
         table = result.table()
         _echo_grid(["指标 (indicator)", "分组 (group)", "现行 (current)", "拟合 (fitted)",
                     "变化 (change)"],
@@ -237,7 +260,9 @@ def register(group: click.Group) -> None:
     Notes
     -----
     ``jixiao calibrate POINTS --target PANEL [--prior W] [--strength S] [--per-group]
-    [--out W_NEW.csv]`` runs :func:`scoring.calibrate.fit_weights`;
+    [--out W_NEW.csv]`` runs :func:`scoring.calibrate.fit_weights` on the projects POINTS and
+    PANEL share (``--panel`` is ``--target``; ``jixiao key-results --year Y --out PANEL``
+    writes one from the year's closed review rounds);
     ``jixiao sensitivity POINTS --weights W [--new-weights W2] [--draws N]`` runs
     :func:`scoring.sensitivity.one_at_a_time`, :func:`scoring.sensitivity.monte_carlo` and,
     with new weights, :func:`scoring.sensitivity.what_if`. Bad files exit with status 2.
