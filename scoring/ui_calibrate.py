@@ -261,6 +261,9 @@ def _results(ctx: PageContext, state: dict[str, Any]) -> None:
     st.subheader(ctx.t("calibrate.results"))
     st.caption(result.method)
     st.dataframe(_fit_table(ctx, result), hide_index=True, key="calibrate.fit")
+    if result.fit.r2 < 0:
+        # Worse than the panel's mean: the shares do not explain this panel, whatever weights.
+        st.warning(ctx.t("calibrate_rounds.poor_fit", r2=f"{result.fit.r2:.3f}"))
     table = result.table()
     rounded = result.rounded(2)
     st.dataframe(pd.DataFrame({

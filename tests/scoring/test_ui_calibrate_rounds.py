@@ -100,6 +100,7 @@ def test_the_rounds_totals_are_what_the_fit_reproduces(url) -> None:
                                list(TRUE.values()), atol=1e-3)
     fit = frame(at, "权重", "R²").set_index("权重")
     assert fit.loc["校准权重（样本内）", "R²"] == pytest.approx(1.0, abs=1e-6)
+    assert not [w for w in texts(at, "warning") if "低于 0" in w]
     # The changelog line names the rounds the panel's scores came from.
     at.button(key="calibrate.save_draft").click().run()
     assert not at.exception and not at.error, texts(at, "error")
@@ -160,3 +161,7 @@ def test_the_demo_rounds_six_key_projects_are_enough(url) -> None:
                                want.weights.round(4).to_numpy())
     fit = frame(at, "权重", "R²").set_index("权重")
     assert fit.loc["校准权重（交叉验证）", "R²"] == round(want.cross_validated.r2, 4)
+    # These totals are not made of the shares; when the fit explains them worse than their
+    # mean, the page says so.
+    poor = [w for w in texts(at, "warning") if "低于 0" in w]
+    assert len(poor) == int(want.fit.r2 < 0)
