@@ -21,6 +21,7 @@ from scipy import optimize
 from sklearn.model_selection import KFold
 
 from indicators.errors import InputError
+from scoring.calibrate_panel import require_enough_projects
 from scoring.grades import BandTable, grade
 from scoring.project import round_half_up
 from scoring.weighted_totals import (
@@ -236,7 +237,9 @@ def fit_weights(points: Any, target: Any, *, prior: Any = None,
     ------
     InputError
         Points outside 0–1 (or their full marks), a project without a panel result, unknown
-        grades, prior weights not summing to 100, groups missing or totals not summing to 100.
+        grades, prior weights not summing to 100, groups missing or totals not summing to 100,
+        or (with ``strength`` 0) too few projects to determine the weights
+        (:func:`scoring.calibrate_panel.require_enough_projects`).
 
     Notes
     -----
@@ -296,6 +299,10 @@ def fit_weights(points: Any, target: Any, *, prior: Any = None,
         raise InputError("strength 须非负，且大于 0 时须给出现行权重",
                          "strength must be non-negative, and positive only with prior weights",
                          field="strength")
+    if strength == 0:
+        # Without a pull toward the prior, no more projects than free weights fit any panel
+        # exactly (R² = 1 saying nothing); a ridge pull determines the weights even then.
+        require_enough_projects(len(frame), len(columns), n_groups=len(names), folds=cv)
     a = frame.to_numpy()
     w = _solve(a, scores, prior_w, strength, member, totals)
     cross = None

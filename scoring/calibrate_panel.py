@@ -204,8 +204,8 @@ def require_enough_projects(n_projects: int, n_headings: int, *, n_groups: int =
     leave one residual degree of freedom, as in any least-squares fit (the weights' sum
     constraint is what makes it f, not f + 1). Each k-fold training part
     (n − ⌈n/k⌉ projects) must pass the same test, or the out-of-sample fit is of weights
-    that were not determined. :func:`scoring.calibrate.fit_weights` itself does not refuse
-    such fits; pages and commands call this first.
+    that were not determined. :func:`scoring.calibrate.fit_weights` calls it when it fits
+    without a pull toward the prior; pages and commands call it first to say so early.
 
     Examples
     --------

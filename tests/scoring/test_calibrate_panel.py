@@ -93,17 +93,20 @@ def test_each_cross_validation_training_part_must_be_enough() -> None:
     require_enough_projects(6, 4, folds=None)
 
 
-def test_at_the_limit_the_kernel_fits_the_noise_exactly() -> None:
-    # Why the rule: with three projects and four headings, equal weights plus a fraction of a
-    # point of noise in the panel are reproduced exactly, by weights that moved far for it.
+def test_at_the_limit_the_kernel_refuses_unless_pulled_toward_the_prior() -> None:
+    # Three projects, four headings: without a ridge pull any panel, noise included, would be
+    # reproduced exactly by weights that moved far for it, so the kernel refuses; a pull
+    # toward the current weights determines them and keeps them near the prior.
     shares = np.array([[0.9, 0.5, 0.7, 0.6], [0.4, 0.9, 0.6, 0.8], [0.7, 0.7, 0.9, 0.3]])
     panel = shares @ np.full(4, 25.0) + np.array([0.75, -0.5, 0.25])
-    result = fit_weights(shares, panel, cv=None)
-    np.testing.assert_allclose(shares @ result.weights.to_numpy(), panel, atol=1e-6)
-    assert result.fit.r2 == pytest.approx(1.0)
-    assert np.abs(result.weights.to_numpy() - 25.0).max() > 5.0
+    with pytest.raises(InputError) as err:
+        fit_weights(shares, panel, cv=None)
+    assert "3 free weights" in err.value.en
     with pytest.raises(InputError):
         require_enough_projects(len(panel), shares.shape[1])
+    pulled = fit_weights(shares, panel, cv=None, prior=[25.0] * 4, strength=1.0)
+    assert np.abs(pulled.weights.to_numpy() - 25.0).max() < 1.0
+    assert pulled.fit.r2 < 1.0
 
 
 def test_docstring_examples_run() -> None:
