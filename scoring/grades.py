@@ -36,11 +36,15 @@ class Band:
         Lower bound of the band; ``-inf`` for the bottom band.
     inclusive
         Whether a total equal to ``lower`` gets this grade (``≥``) or the next one down (``>``).
+    label_en
+        The grade's name in English (e.g. ``"excellent"``), for English reports; empty when
+        the table gives none.
     """
 
     label: str
     lower: float
     inclusive: bool = True
+    label_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,7 @@ def _table_from_doc(doc: Any, *, file: str) -> BandTable:
             label=str(entry["label"]),
             lower=-math.inf if lower is None else float(lower),
             inclusive=bool(entry.get("inclusive", True)),
+            label_en=str(entry.get("en", "") or ""),
         ))
     year = doc.get("effective_year")
     return BandTable(

@@ -17,7 +17,7 @@ import pandas as pd
 from indicators.errors import InputError
 from scoring.application import BATCHES, ApplicationResult
 from scoring.exante import ExanteAssessment, ExanteTriggers
-from scoring.grades import load_bands
+from scoring.grades import BandTable, load_bands
 from scoring.lifecycle_config import LifecycleConfig
 from scoring.money import format_wan
 from scoring.monitoring import MonitoringResult
@@ -100,7 +100,8 @@ def summarise(year: int, config: LifecycleConfig, triggers: ExanteTriggers,
     Counts: ex-ante = requests assessed (triggered and scored), cut = Σ ex-ante cuts; target
     review = projects with an adjustment; monitoring = projects classified 调整调减 and their
     suggested cuts, with 督促加快 and 整改纠偏 counts; self-evaluation = projects scored, by
-    grade; departments = departments scored on the department framework (``dept_count``) of
+    grade; key results = projects whose key evaluation came back from a closed review round
+    (``key_results_count``, of ``key_count`` listed); departments = departments scored on the department framework (``dept_count``) of
     the units of the county and those with facts (``dept_units``), by grade (``dept_grade_优``
     …); batches from result application. Every amount counts what was decided where a
     decision is in force; the kernels' recommendations stay beside them as
@@ -136,13 +137,17 @@ def summarise(year: int, config: LifecycleConfig, triggers: ExanteTriggers,
         **{f"review_{label}": _count(review.projects["grade"], label)
            for label in config.target_review.grade_bands.labels},
         "monitor_count": _count(mon["classification"], "调整调减"),
-        "monitor_cut": float(mon["suggested_cut"].sum()),
+        # Only 调整调减 cuts funds: a project decided into another class keeps its budget.
+        "monitor_cut": float(mon["suggested_cut"].where(
+            mon["classification"] == "调整调减", 0.0).sum()),
         "speed_count": _count(mon["classification"], "督促加快"),
         "fix_count": _count(mon["classification"], "整改纠偏"),
         "self_scope": len(evaluated), "self_count": int(evaluated["scored"].sum()),
         "self_unscored": int((~evaluated["scored"]).sum()),
         **{f"grade_{label}": _count(evaluated["grade"], label) for label in grades},
         "sample_count": int(evaluated["in_sample"].sum()), "key_count": int(np.sum(key)),
+        "key_results_count": int(evaluated["key_total"].notna().sum())
+        if "key_total" in evaluated else 0,
         **_department_numbers(config, departments, units),
         "cut_count": int(batches.loc[BATCHES[0], "n_projects"]),
         "cut_amount": float(batches.loc[BATCHES[0], "amount"]),
@@ -156,7 +161,7 @@ def summarise(year: int, config: LifecycleConfig, triggers: ExanteTriggers,
     # Amounts to the fen, so sums of many cents do not carry binary noise into the workbook.
     numbers = {k: (float(round_half_up(v, 2)) if isinstance(v, float) else v)
                for k, v in numbers.items()}
-    dept_grades = load_bands(config.departments.bands).labels
+    grade_table, dept_table = load_bands(config.evaluation.bands), load_bands(config.departments.bands)
     texts = []
     for lang, templates, joiner in (("zh", config.summary_zh, ""), ("en", config.summary_en, " ")):
         money = format_wan if lang == "zh" else million
@@ -164,8 +169,8 @@ def summarise(year: int, config: LifecycleConfig, triggers: ExanteTriggers,
         # The threshold reads as the report words it: 20万元, or 200,000 yuan in English.
         minimum = config.evaluation.self_evaluation_min_amount
         words["self_min"] = format_wan(minimum) if lang == "zh" else f"{minimum:,.0f}"
-        words["grade_counts"] = _grade_counts(numbers, "grade", grades, lang)
-        words["dept_grade_counts"] = _grade_counts(numbers, "dept_grade", dept_grades, lang)
+        words["grade_counts"] = _grade_counts(numbers, "grade", grade_table, lang)
+        words["dept_grade_counts"] = _grade_counts(numbers, "dept_grade", dept_table, lang)
         try:
             texts.append(joiner.join(t.format(**words) for t in templates))
         except (KeyError, IndexError) as err:
@@ -197,10 +202,13 @@ def _ledger_numbers(decisions: pd.DataFrame | None) -> dict[str, int]:
             "decisions_unapplied": int((~applied).sum())}
 
 
-def _grade_counts(numbers: dict[str, Any], prefix: str, grades: tuple[str, ...], lang: str) -> str:
+def _grade_counts(numbers: dict[str, Any], prefix: str, table: BandTable, lang: str) -> str:
     if lang == "zh":
-        return "、".join(f"{g}{numbers[f'{prefix}_{g}']}个" for g in grades)
-    return ", ".join(f"{g} {numbers[f'{prefix}_{g}']}" for g in grades)
+        return "、".join(f"{b.label}{numbers[f'{prefix}_{b.label}']}个" for b in table.bands)
+    # English readers get the grade's English name, with the label the tables use.
+    return ", ".join(f"{b.label_en or b.label} ({b.label}) {numbers[f'{prefix}_{b.label}']}"
+                     if b.label_en else f"{b.label} {numbers[f'{prefix}_{b.label}']}"
+                     for b in table.bands)
 
 
 def _department_numbers(config: LifecycleConfig, departments: YearDepartments | None,

@@ -127,3 +127,9 @@ def test_a_higher_total_never_gets_a_worse_grade(a: float, b: float, name: str) 
     labels = load_bands(name).labels
     g = grade([lo, hi], name)
     assert labels.index(g[1]) <= labels.index(g[0])
+
+
+def test_shipped_tables_name_each_grade_in_english():
+    for name in ("national", "local_80_70_60", "local_strict90"):
+        table = load_bands(name)
+        assert [b.label_en for b in table.bands] == ["excellent", "good", "fair", "poor"], name

@@ -242,3 +242,20 @@ def test_an_ex_ante_decision_sets_next_years_amount_of_a_continuing_project(year
     decided = run_year(replace(year, decisions=d), CONFIG)
     row = decided.application.projects.set_index("project").loc[continuing[ex["project"]]]
     assert row["next_amount"] == pytest.approx(ex["request"] - 100_000.0)
+
+
+def test_a_project_decided_out_of_the_cut_class_keeps_its_budget(year):
+    from dataclasses import replace
+
+    from scoring.year import run_year
+
+    base = run_year(year, CONFIG)
+    mon = base.monitoring.projects.loc[base.monitoring.projects["suggested_cut"] > 0].iloc[0]
+    # The person changes the class but leaves the amount: only 调整调减 cuts funds.
+    d = _decisions([{"stage": "monitoring", "project": mon["project"],
+                     "recommendation": mon["classification"], "outcome": "整改纠偏",
+                     "amount": mon["suggested_cut"], "reason": "先整改后调整"}])
+    now = run_year(replace(year, decisions=d), CONFIG).summary
+    assert now["monitor_count"] == base.summary["monitor_count"] - 1
+    assert now["monitor_cut"] == pytest.approx(base.summary["monitor_cut"] - mon["suggested_cut"])
+    assert now["fix_count"] == base.summary["fix_count"] + 1
