@@ -7,6 +7,7 @@ knows, in Chinese and English; ``db upgrade`` applies what is missing.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -61,9 +62,19 @@ def register(group: click.Group) -> None:
     @click.pass_context
     def current_command(ctx: click.Context) -> None:
         """每个包的当前版本与最新版本 — each package's current and head revision."""
-        from indicators.database import pending_revisions
+        from sqlalchemy.engine import make_url
 
-        engine = ctx.ensure_object(CliState).raw_engine
+        from indicators.database import database_url, pending_revisions
+
+        state = ctx.ensure_object(CliState)
+        url = make_url(state.database_url or database_url())
+        # A status query must not create the file it reports on, as connecting to SQLite would.
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+                and not Path(url.database).exists():
+            click.echo(f"数据库文件不存在 the database file does not exist: {url.database}\n"
+                       "运行 jixiao db upgrade 建立它 / run jixiao db upgrade to create it")
+            ctx.exit(1)
+        engine = state.raw_engine
         # First, so a revision this code does not know ends in its ConflictError.
         pending = pending_revisions(engine)
         click.echo(f"数据库 database: {engine.url.render_as_string(hide_password=True)}")

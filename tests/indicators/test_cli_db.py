@@ -67,6 +67,14 @@ def test_db_current_on_an_empty_file_then_after_upgrade(run, db_url: str) -> Non
         assert "ind_library_version" in sa.inspect(conn).get_table_names()
 
 
+def test_db_current_does_not_create_a_missing_sqlite_file(run, db_url: str) -> None:
+    path = Path(db_url.removeprefix("sqlite:///"))
+    result = run("db", "current")
+    assert result.exit_code == 1
+    assert "数据库文件不存在" in result.output and "jixiao db upgrade" in result.output
+    assert not path.exists()
+
+
 def test_db_current_names_each_package_part_way_up(run, db_url: str) -> None:
     # Review's first revision depends on indicators' head, so indicators is complete while
     # review is one revision up and scoring not started: alembic_version holds only rev_0001.
