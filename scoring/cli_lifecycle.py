@@ -3,9 +3,10 @@
 ``register(group)`` adds two command groups to the front door's click group:
 
 * ``jixiao year run --year 2021 --out SUMMARY.xlsx`` runs the whole closed loop on the demo
-  county (or on a folder of the county's own tables with ``--data``) and writes the summary
-  workbook, printing the year's summary in the reference report's words; ``--key-results
-  FILE`` adds the key-evaluation scores (as ``jixiao key-results`` writes them);
+  county (on a folder of the county's own tables with ``--data``, or on what the database
+  holds, decisions included, with ``--stored``) and writes the summary workbook, printing the
+  year's summary in the reference report's words; ``--key-results FILE`` adds the
+  key-evaluation scores (as ``jixiao key-results`` writes them);
 * ``jixiao exante check REQUESTS.csv`` lists the budget requests that need an ex-ante
   assessment, each with the rule that caught it.
 
@@ -23,7 +24,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from indicators.cli import JixiaoCliError, text_table
+from indicators.cli import CliState, JixiaoCliError, text_table
 from indicators.errors import InputError, JixiaoError
 from scoring.exante import exante_triggers
 from scoring.lifecycle_config import (
@@ -111,11 +112,21 @@ def read_county_year(folder: str | Path, year: int) -> CountyYear:
 
 
 def _key_results(path: str) -> pd.DataFrame:
-    table = read_table(path, "key_results").reset_index(drop=True)
-    # A blank or absent 评价等级 reads as "": it means "grade the score with the settings' bands".
-    given = table["grade"].astype(object)
-    table["grade"] = given.where(given.astype(str).str.strip() != "", None)
-    return table
+    # A blank 评价等级 is graded by the settings' bands in run_year (scoring.year.key_grades).
+    return read_table(path, "key_results").reset_index(drop=True)
+
+
+def _stored_year(year: int, config: LifecycleConfig, fill_demo: bool) -> CountyYear:
+    """The year as the app sees it: stored tables and the decisions in force."""
+    from sqlmodel import Session
+
+    from scoring.county_year_store import load_county_year
+
+    state = click.get_current_context().find_object(CliState)
+    engine = state.engine if state is not None else CliState().engine
+    with Session(engine) as session:
+        data, _ = load_county_year(session, year=year, config=config, demo=fill_demo)
+    return data
 
 
 def _run(group: click.Group) -> None:
@@ -135,9 +146,17 @@ def _run(group: click.Group) -> None:
     @click.option("--key-results", "key_file", type=click.Path(dir_okay=False), default=None,
                   help="重点评价结果表（项目编码、评价得分，可含评价等级）/ key-evaluation results "
                        "(CSV or .xlsx), e.g. written by `jixiao key-results`")
+    @click.option("--stored", is_flag=True,
+                  help="从数据库读取本年度：已保存的项目与目标、导入的表和现行决定 / read the year "
+                       "from the database: stored projects and targets, imported tables and the "
+                       "decisions in force (as the app's 县级总览 does)")
+    @click.option("--fill-demo", is_flag=True,
+                  help="与 --stored 同用：缺少的表用示范县补齐（仅示范年度）/ with --stored: fill "
+                       "tables nothing was imported for from the demo county (demo year only)")
     @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出主要数字 / numbers as JSON")
     def run(year: int, out: str, config_name: str, data_dir: str | None, month: int | None,
-            rules: str | None, key_file: str | None, as_json: bool) -> None:
+            rules: str | None, key_file: str | None, stored: bool, fill_demo: bool,
+            as_json: bool) -> None:
         """运行一个预算年度的全过程绩效管理并写出年度小结。
 
         Run one budget year's closed loop (ex-ante, target review, monitoring, self-evaluation,
@@ -147,7 +166,15 @@ def _run(group: click.Group) -> None:
         """
         try:
             config = _config(config_name, month, rules)
-            if data_dir is None:
+            if stored and data_dir is not None:
+                raise InputError("--stored 与 --data 只能选一个", "give --stored or --data, not both",
+                                 field="stored")
+            if fill_demo and not stored:
+                raise InputError("--fill-demo 需与 --stored 同用", "--fill-demo goes with --stored",
+                                 field="fill_demo")
+            if stored:
+                data = _stored_year(year, config, fill_demo)
+            elif data_dir is None:
                 if year != _DEMO_YEAR:
                     raise InputError(f"示范县只有 {_DEMO_YEAR} 年的数据；其他年度请用 --data 指定数据文件夹",
                                      f"the demo county has only {_DEMO_YEAR}; give --data for other "

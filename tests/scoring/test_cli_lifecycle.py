@@ -218,3 +218,38 @@ def test_exante_check_missing_column_is_named(cli, tmp_path):
 
 def test_docstring_examples_run():
     assert doctest.testmod(cli_module).failed == 0
+
+
+def test_year_run_stored_applies_the_decisions_recorded_in_the_database(cli, demo_run, tmp_path,
+                                                                       monkeypatch):
+    from sqlmodel import Session
+
+    from indicators.database import clear_engine_cache, get_engine, upgrade
+    from scoring.lifecycle_decision_store import record_decisions
+
+    url = f"sqlite:///{tmp_path / 'county.sqlite3'}"
+    monkeypatch.setenv("JIXIAO_DATABASE_URL", url)
+    clear_engine_cache()
+    bare = CliRunner().invoke(cli, ["year", "run", "--year", "2021", "--stored", "--out",
+                                    str(tmp_path / "bare.xlsx")])
+    assert bare.exit_code == 2 and "导入" in bare.output  # nothing stored, no demo fill
+    engine = get_engine(url)
+    upgrade(engine)
+    projects = pd.read_csv(data_path("demo", "projects_2021.csv"), encoding="utf-8-sig")
+    project = projects["项目编码"].iloc[0]
+    with Session(engine) as session:
+        record_decisions(session, year=2021, stage="monitoring", created_by="王科长",
+                         decisions=pd.DataFrame({
+                             "project": [project], "recommendation": ["督促加快"],
+                             "outcome": ["调整调减"], "amount": [12_345.0],
+                             "reason": ["项目暂停实施"]}))
+    result = invoke(cli, "year", "run", "--year", "2021", "--stored", "--fill-demo",
+                    "--out", str(tmp_path / "stored.xlsx"), "--json")
+    clear_engine_cache()
+    numbers = json.loads(result.output)["numbers"]
+    before = json.loads(demo_run[0].output)["numbers"]
+    # The demo recommends 督促加快 for this project (no cut); the decision cuts 12,345 yuan.
+    assert numbers["decisions_applied"] == 1
+    assert numbers["monitor_cut_recommended"] == pytest.approx(before["monitor_cut"])
+    assert numbers["monitor_cut"] == pytest.approx(before["monitor_cut"] + 12_345.0)
+    assert numbers["monitor_count"] == before["monitor_count"] + 1
