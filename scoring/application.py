@@ -36,6 +36,9 @@ __all__ = [
 BATCHES: tuple[str, ...] = ("追减", "收回", "反馈整改")
 """The three batches of 三个一批, in the order the reference county names them."""
 
+# The decided amounts as a message names them, in Chinese and English.
+_AMOUNT_NAMES = {"cut": ("追减金额", "cut"), "recover": ("收回金额", "recovery")}
+
 
 @dataclass(frozen=True)
 class ApplicationResult:
@@ -326,7 +329,8 @@ def apply_decisions(result: ApplicationResult, decisions: pd.DataFrame) -> pd.Da
     ------
     InputError
         A decision for an unknown project or for one project twice, a negative amount, or a
-        change without a reason, naming the decision's row.
+        change without a reason, naming the project; ``location.field`` is
+        ``decisions[<row>].<column>`` (rows 1-based) for programs.
 
     Notes
     -----
@@ -352,18 +356,18 @@ def apply_decisions(result: ApplicationResult, decisions: pd.DataFrame) -> pd.Da
         return out.reset_index()
     _require(decisions, ("project",), ("决定表", "decisions"))
     frame = decisions.reset_index(drop=True)
-    unknown = ~frame["project"].isin(rec.index)
-    if unknown.any():
-        i = int(np.flatnonzero(unknown.to_numpy())[0])
-        raise InputError(f"第 {i + 1} 行的项目 {frame['project'].iat[i]} 没有结果应用建议",
-                         f"row {i + 1}: project {frame['project'].iat[i]!r} has no recommendation",
-                         row=i + 1, column="project")
-    twice = frame["project"].duplicated().to_numpy()
-    if twice.any():
-        i = int(np.flatnonzero(twice)[0])
-        raise InputError(f"第 {i + 1} 行重复决定项目 {frame['project'].iat[i]}",
-                         f"row {i + 1} decides project {frame['project'].iat[i]!r} a second time",
-                         row=i + 1, column="project")
+    def fail(mask: np.ndarray, zh: str, en: str, column: str) -> None:
+        # A person knows the project, not the row of the table the page built; the row and
+        # the column stay on ``field`` for programs.
+        if mask.any():
+            i = int(np.flatnonzero(mask)[0])
+            project = frame["project"].iat[i]
+            raise InputError(f"项目 {project}：{zh}", f"project {project}: {en}",
+                             field=f"decisions[{i + 1}].{column}")
+
+    fail((~frame["project"].isin(rec.index)).to_numpy(), "没有结果应用建议",
+         "has no recommendation", "project")
+    fail(frame["project"].duplicated().to_numpy(), "决定了两次", "decided twice", "project")
     at = frame["project"].to_numpy()
     changed = np.zeros(len(frame), dtype=bool)
     for column in ("cut", "recover", "rework"):
@@ -374,23 +378,16 @@ def apply_decisions(result: ApplicationResult, decisions: pd.DataFrame) -> pd.Da
             value = frame[column].to_numpy(dtype=object)
         else:
             value = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-            bad = given & ~(value >= 0)
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise InputError(f"第 {i + 1} 行的 {column} 不是非负金额",
-                                 f"row {i + 1}: {column} is not a non-negative amount",
-                                 row=i + 1, column=column)
+            zh, en = _AMOUNT_NAMES[column]
+            fail(given & ~(value >= 0), f"{zh}不是非负金额", f"the {en} is not a non-negative amount",
+                 column)
         before = rec.loc[at, column].to_numpy(dtype=object)
         changed |= given & (value != before)
         out.loc[at[given], column] = value[given]
     reason = (frame["reason"].fillna("").astype(str).str.strip() if "reason" in frame
               else pd.Series("", index=frame.index))
-    silent = changed & (reason == "").to_numpy()
-    if silent.any():
-        i = int(np.flatnonzero(silent)[0])
-        raise InputError(f"第 {i + 1} 行改变了建议，但没有填写理由",
-                         f"row {i + 1} changes the recommendation without a reason",
-                         row=i + 1, column="reason")
+    fail(changed & (reason == "").to_numpy(), "改变了建议，但没有填写理由",
+         "changes the recommendation without a reason", "reason")
     out.loc[at, "changed"] = changed
     out.loc[at, "reason"] = reason.to_numpy()
     return out.reset_index()

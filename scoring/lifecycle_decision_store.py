@@ -87,7 +87,9 @@ def check_decisions(decisions: pd.DataFrame) -> pd.DataFrame:
     ------
     InputError
         A missing column, a blank project, a decision given twice, a negative amount, or a
-        change without a reason — naming the row (1-based).
+        change without a reason — naming the project (and item) in the message, as a person
+        knows it; ``location.field`` is ``decisions[<row>].<column>`` (rows 1-based) for
+        programs. A blank project is named by its row.
 
     Notes
     -----
@@ -106,7 +108,7 @@ def check_decisions(decisions: pd.DataFrame) -> pd.DataFrame:
     lacking = [k for k in ("project", "recommendation", "outcome") if k not in decisions]
     if lacking:
         raise InputError(f"决定表缺少列：{'、'.join(lacking)}",
-                         f"the decisions lack columns: {', '.join(lacking)}", column=lacking[0])
+                         f"the decisions lack columns: {', '.join(lacking)}", field=lacking[0])
     out = decisions.reset_index(drop=True).copy()
     for name, empty in (("item", ""), ("reason", ""), ("changed", False)):
         if name not in out:
@@ -121,15 +123,24 @@ def check_decisions(decisions: pd.DataFrame) -> pd.DataFrame:
         out[name] = out[name].where(out[name].notna(), "").astype(str).str.strip()
 
     def fail(mask: np.ndarray, zh: str, en: str, column: str) -> None:
+        # A person knows the project, not the row of a table the page built for them; the
+        # row and the column stay on ``field`` for programs.
         if mask.any():
             i = int(np.flatnonzero(mask)[0])
-            raise InputError(f"第 {i + 1} 行{zh}", f"row {i + 1} {en}", row=i + 1, column=column)
+            zh_who, en_who = _who_is(out["project"].iat[i], out["item"].iat[i])
+            raise InputError(f"{zh_who}：{zh}", f"{en_who}: {en}",
+                             field=f"decisions[{i + 1}].{column}")
 
-    fail((out["project"] == "").to_numpy(), "没有项目编码", "has no project code", "project")
-    fail(out.duplicated(["project", "item"]).to_numpy(), "重复决定同一项目",
-         "decides the same project a second time", "project")
-    fail((out["outcome"] == "").to_numpy(), "没有填写决定", "has no decision", "outcome")
-    fail((out["amount"] < 0).to_numpy(), "的金额为负数", "has a negative amount", "amount")
+    blank = (out["project"] == "").to_numpy()
+    if blank.any():
+        # Without a project code the row is the only thing that points at the decision.
+        i = int(np.flatnonzero(blank)[0])
+        raise InputError("没有项目编码", "no project code", row=i + 1,
+                         field=f"decisions[{i + 1}].project")
+    fail(out.duplicated(["project", "item"]).to_numpy(), "决定了两次", "decided twice",
+         "project")
+    fail((out["outcome"] == "").to_numpy(), "没有填写决定", "no decision given", "outcome")
+    fail((out["amount"] < 0).to_numpy(), "金额为负数", "the amount is negative", "amount")
     rec, amount = out["recommended_amount"].to_numpy(), out["amount"].to_numpy()
     amount_differs = (np.isnan(rec) != np.isnan(amount)) | (
         np.abs(np.nan_to_num(rec) - np.nan_to_num(amount)) > _MONEY_TOLERANCE)
@@ -138,6 +149,13 @@ def check_decisions(decisions: pd.DataFrame) -> pd.DataFrame:
     fail((out["changed"] & (out["reason"] == "")).to_numpy(), "改变了建议，但没有填写理由",
          "changes the recommendation without a reason", "reason")
     return out
+
+
+def _who_is(project: str, item: str) -> tuple[str, str]:
+    """How a message names a decision: its project, and the item within it if any."""
+    if item:
+        return f"项目 {project}（{item}）", f"project {project} ({item})"
+    return f"项目 {project}", f"project {project}"
 
 
 def _detail_text(detail: Any) -> str:
@@ -247,8 +265,8 @@ def record_decisions(session: Session, *, year: int, stage: str, decisions: pd.D
     ...         record_decisions(session, year=2021, stage="application", decisions=d,
     ...                          created_by="王科长")
     ...     except InputError as err:
-    ...         print(err.en)
-    row 1 changes the recommendation without a reason
+    ...         print(err.message("en"))
+    project A: changes the recommendation without a reason
     >>> clear_engine_cache()
     """
     if stage not in STAGES:

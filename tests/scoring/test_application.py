@@ -142,12 +142,19 @@ def test_decisions_keep_the_reason_and_refuse_silent_changes():
     assert d.loc["A", "reason"] == "" and not d.loc["A", "changed"]
     with pytest.raises(InputError) as err:
         apply_decisions(rec, pd.DataFrame({"project": ["A", "C"], "cut": [np.nan, 1.0]}))
-    assert err.value.location.row == 2 and err.value.location.column == "reason"
+    assert err.value.message("zh") == "项目 C：改变了建议，但没有填写理由"
+    assert err.value.location.field == "decisions[2].reason"
+    assert err.value.location.row is None and err.value.location.column is None
     with pytest.raises(InputError) as err:
         apply_decisions(rec, pd.DataFrame({"project": ["Z"], "reason": ["x"]}))
-    assert err.value.location.row == 1
-    with pytest.raises(InputError):
+    assert err.value.message("en") == "project Z: has no recommendation"
+    assert err.value.location.field == "decisions[1].project"
+    with pytest.raises(InputError) as err:
         apply_decisions(rec, pd.DataFrame({"project": ["A"], "recover": [-1.0], "reason": ["x"]}))
+    assert err.value.message("zh") == "项目 A：收回金额不是非负金额"
+    with pytest.raises(InputError) as err:
+        apply_decisions(rec, pd.DataFrame({"project": ["A", "A"], "reason": ["x", "y"]}))
+    assert err.value.message("en") == "project A: decided twice"
 
 
 def test_docstring_examples_run():

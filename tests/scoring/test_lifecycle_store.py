@@ -248,8 +248,11 @@ def test_a_change_without_a_reason_is_refused_and_nothing_of_the_batch_is_stored
              "outcome": "督促加快", "amount": 0.0, "reason": "  "}]
     with pytest.raises(InputError) as err:
         decide(engine, rows)
-    assert err.value.location.row == 2 and err.value.location.column == "reason"
-    assert "没有填写理由" in err.value.zh
+    # Named by its project, as the person who decided knows it; the row stays for programs.
+    assert err.value.message("zh") == "项目 B：改变了建议，但没有填写理由"
+    assert err.value.message("en") == "project B: changes the recommendation without a reason"
+    assert err.value.location.field == "decisions[2].reason"
+    assert err.value.location.row is None and err.value.location.column is None
     assert count(engine, LifeDecisionRow) == 0
     # Only the amount changed, by more than half a fen: still a change.
     with pytest.raises(InputError):
@@ -287,11 +290,18 @@ def test_decisions_refuse_unknown_stage_negative_amounts_and_twins(engine):
     with pytest.raises(InputError):
         decide(engine, [row], stage="nowhere")
     with pytest.raises(InputError) as err:
-        decide(engine, [row, {**row, "amount": -1.0, "reason": "x"}], stage="exante")
-    assert err.value.location.row == 2
+        decide(engine, [row, {**row, "project": "B", "amount": -1.0, "reason": "x"}],
+               stage="exante")
+    assert err.value.message("zh") == "项目 B：金额为负数"
+    assert err.value.location.field == "decisions[2].amount"
     with pytest.raises(InputError) as err:
         decide(engine, [row, row], stage="exante")
-    assert err.value.location.row == 2
+    assert err.value.message("en") == "project A: decided twice"
+    assert err.value.location.field == "decisions[2].project"
+    # Without a project code only the row points at the decision.
+    with pytest.raises(InputError) as err:
+        decide(engine, [row, {**row, "project": " "}], stage="exante")
+    assert err.value.message("zh") == "第 2 行：没有项目编码"
     with pytest.raises(InputError):
         decide(engine, [row], stage="exante", who="")
     assert count(engine, LifeDecisionRow) == 0
