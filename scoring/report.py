@@ -8,7 +8,7 @@ tables to the result workbook with Chinese headers, :mod:`scoring.ui` shows them
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import altair as alt
 import numpy as np
@@ -302,7 +302,8 @@ def grade_count_chart(counts: pd.Series, *, grade_title: str, count_title: str) 
     Returns
     -------
     altair.Chart
-        Vertical bars in label order with horizontal axis labels.
+        Vertical bars in label order with horizontal axis labels; the count axis ticks at
+        whole numbers only.
 
     Notes
     -----
@@ -320,13 +321,14 @@ def grade_count_chart(counts: pd.Series, *, grade_title: str, count_title: str) 
     data = pd.DataFrame({"grade": labels, "count": counts.to_numpy()})
     return alt.Chart(data).mark_bar().encode(
         x=alt.X("grade:N", sort=labels, title=grade_title, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("count:Q", title=count_title),
+        y=alt.Y("count:Q", title=count_title, axis=alt.Axis(tickMinStep=1, format="d")),
         color=alt.Color("grade:N", scale=_grade_scale(labels), legend=None),
         tooltip=["grade", "count"])
 
 
 def grade_stack_chart(frame: pd.DataFrame, labels: Sequence[str], *, by: str,
-                      by_title: str, grade_title: str, count_title: str) -> alt.Chart:
+                      by_title: str, grade_title: str, count_title: str,
+                      names: Mapping[str, str] | None = None) -> alt.Chart:
     """Horizontal stacked bars of grades per row (department), every row labelled.
 
     Parameters
@@ -339,15 +341,21 @@ def grade_stack_chart(frame: pd.DataFrame, labels: Sequence[str], *, by: str,
         The column naming the rows (e.g. ``department``).
     by_title, grade_title, count_title
         Axis and legend titles in the page's language.
+    names
+        Label → the name the legend and tooltips show (e.g. ``优`` → ``excellent (优)`` on an
+        English page); a label not named shows as itself.
 
     Returns
     -------
     altair.Chart
-        Stacked bars, grades in label order with fixed colours, tall enough for every row.
+        Stacked bars, grades in label order with fixed colours, tall enough for every row; the
+        count axis has whole-number ticks.
 
     Notes
     -----
-    The height grows with the number of rows so no department label is dropped.
+    The height grows with the number of rows so no department label is dropped. Colours stay
+    keyed by the label, so a translated legend keeps the grade's colour. Counts are whole
+    projects, so the axis never ticks at halves.
 
     Examples
     --------
@@ -357,16 +365,25 @@ def grade_stack_chart(frame: pd.DataFrame, labels: Sequence[str], *, by: str,
     ...                           by_title="部门", grade_title="等级", count_title="项目数")
     >>> chart.to_dict()["height"]
     92
+    >>> named = grade_stack_chart(frame, ["优", "良", "中", "差"], by="department",
+    ...     by_title="Department", grade_title="Grade", count_title="Projects",
+    ...     names={"优": "excellent (优)"})
+    >>> named.to_dict()["encoding"]["color"]["scale"]["domain"][:2]
+    ['excellent (优)', '良']
     """
     labels = [str(g) for g in labels]
+    shown = [str((names or {}).get(g, g)) for g in labels]
     long = frame.melt(id_vars=[by], value_vars=labels, var_name="grade", value_name="count")
     # The rank keeps 优 at the left of each bar whatever order the data came in.
     long["rank"] = long["grade"].map({g: i for i, g in enumerate(labels)})
+    long["grade"] = long["grade"].map(dict(zip(labels, shown, strict=True)))
+    scale = alt.Scale(domain=shown, range=[GRADE_CHART_COLOURS.get(g, "#9e9e9e")
+                                           for g in labels])
     return alt.Chart(long).mark_bar().encode(
         y=alt.Y(f"{by}:N", title=by_title, axis=alt.Axis(labelLimit=240)),
-        x=alt.X("count:Q", title=count_title, stack="zero"),
-        color=alt.Color("grade:N", scale=_grade_scale(labels), sort=labels,
-                        title=grade_title),
+        x=alt.X("count:Q", title=count_title, stack="zero",
+                axis=alt.Axis(tickMinStep=1, format="d")),
+        color=alt.Color("grade:N", scale=scale, sort=shown, title=grade_title),
         order=alt.Order("rank:Q"),
         tooltip=[by, "grade", "count"]).properties(height=_ROW_PX * len(frame) + 40)
 

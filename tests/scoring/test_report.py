@@ -95,3 +95,24 @@ def test_grade_charts_keep_the_grading_order_and_fixed_colours() -> None:
     # Twelve departments need more height than the default so every label is drawn.
     assert stacked.to_dict()["height"] >= 12 * 20
     assert stacked.to_dict()["encoding"]["color"]["scale"]["domain"] == ["优", "良", "中", "差"]
+
+
+def test_grade_stack_chart_names_grades_in_the_legend_and_counts_whole_projects() -> None:
+    # An English reader saw 优/良/中/差 in the legend and counts ticked at 0.5.
+    from scoring.report import GRADE_CHART_COLOURS, grade_stack_chart
+
+    frame = pd.DataFrame({"department": ["甲", "乙"], "优": [1, 0], "良": [0, 1], "中": [0, 0],
+                          "差": [1, 0]})
+    names = {"优": "excellent (优)", "良": "good (良)", "中": "fair (中)"}
+    spec = grade_stack_chart(frame, ["优", "良", "中", "差"], by="department",
+                             by_title="Department", grade_title="Grade",
+                             count_title="Projects", names=names).to_dict()
+    colour = spec["encoding"]["color"]
+    # 差 has no name given: it keeps its label, and every grade keeps its colour.
+    assert colour["scale"]["domain"] == ["excellent (优)", "good (良)", "fair (中)", "差"]
+    assert colour["scale"]["range"] == [GRADE_CHART_COLOURS[g] for g in ("优", "良", "中", "差")]
+    data = pd.DataFrame(spec["datasets"][spec["data"]["name"]])
+    assert sorted(set(data["grade"])) == sorted(["excellent (优)", "good (良)", "fair (中)", "差"])
+    assert data.loc[data["department"] == "甲", "count"].sum() == 2
+    axis = spec["encoding"]["x"]["axis"]
+    assert axis["tickMinStep"] == 1 and axis["format"] == "d"
