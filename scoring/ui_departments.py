@@ -6,7 +6,8 @@ gaps in demo mode) and shows what :mod:`scoring.year_departments` computed: per 
 framework points, the amount-weighted points of its self-evaluated projects, the blended total,
 the grade and any veto; the level-1 subtotals and leaf points of a chosen department; the units
 not evaluated and why. Department facts are imported through the shared import box, and the
-tables export to Excel. Labels are the ``departments.*`` keys of ``data/i18n/departments.yaml``.
+tables export to Excel with points rounded half up to two decimals. Labels are the
+``departments.*`` keys of ``data/i18n/departments.yaml``.
 """
 
 from __future__ import annotations
@@ -17,18 +18,25 @@ import streamlit as st
 from indicators.errors import JixiaoError
 from indicators.frontdoor import PageContext
 from indicators.ui_widgets import show_error
+from scoring.project import round_half_up
 from scoring.ui_lifecycle import import_box, show_sources, start_page, year_data, year_result
 from scoring.ui_lifecycle_tables import XLSX, value_label, workbook_bytes
 from scoring.year_departments import DEPARTMENT_COLUMNS, YearDepartments, department_table
 
-__all__ = ["GRADE_COLUMNS", "department_labels", "render_departments"]
+__all__ = ["GRADE_COLUMNS", "POINT_COLUMNS", "FIRST_COLUMNS", "department_labels",
+           "rounded_points", "render_departments"]
 
 GRADE_COLUMNS = ("grade", "grade_before_veto")
 """Columns holding grades, shown with the page's grade labels."""
 
-_FORMATS = {"framework_points": "%.2f", "project_points": "%.2f", "total": "%.2f",
-            "project_amount": "localized", "project_share": "percent", "points": "%.2f",
-            "max_points": "%g", "weight": "%g"}
+POINT_COLUMNS = ("framework_points", "project_points", "total", "points", "max_points")
+"""Columns holding points: shown and exported to two decimals."""
+
+FIRST_COLUMNS = ("department", "total", "grade", "status")
+"""The columns a reader looks for first, kept at the left of the department table."""
+
+_FORMATS = {**dict.fromkeys(POINT_COLUMNS, "{:.2f}"), "project_amount": "{:,.2f}",
+            "project_share": "{:.0%}", "weight": "{:g}", "target": "{:g}", "actual": "{:g}"}
 
 
 def department_labels(ctx: PageContext, frame: pd.DataFrame) -> pd.DataFrame:
@@ -44,8 +52,9 @@ def department_labels(ctx: PageContext, frame: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The same rows; each column ``c`` renamed to ``departments.col.c``; grades and statuses
-        in the page's language; a bilingual note (``中文 / English``) reduced to its language.
+        The same rows; each column ``c`` renamed to ``departments.col.c``; grades, statuses,
+        the direction 定性 and qualitative levels (达成 …) in the page's language; a bilingual
+        note (``中文 / English``) reduced to its language.
 
     Notes
     -----
@@ -60,11 +69,18 @@ def department_labels(ctx: PageContext, frame: pd.DataFrame) -> pd.DataFrame:
     ...                   "grade": ["优"], "reason": ["未评价 / not evaluated"]})
     >>> department_labels(en, f).values.tolist()
     [['县教育局', 'not evaluated', 'excellent', 'not evaluated']]
+    >>> g = pd.DataFrame({"direction": ["定性", "≥"], "qualitative_level": ["部分达成", ""]})
+    >>> department_labels(en, g).values.tolist()
+    [['qualitative', 'partly met'], ['≥', '']]
     """
     out = frame.copy()
     for column in GRADE_COLUMNS:
         if column in out:
             out[column] = out[column].map(lambda v: value_label(ctx, "grade", v))
+    if "direction" in out:
+        out["direction"] = out["direction"].map(lambda v: value_label(ctx, "direction", v))
+    if "qualitative_level" in out:
+        out["qualitative_level"] = out["qualitative_level"].map(lambda v: _level(ctx, v))
     if "status" in out:
         out["status"] = out["status"].map(lambda v: ctx.t(f"departments.status.{v}"))
     if "reason" in out:
@@ -77,6 +93,47 @@ def department_labels(ctx: PageContext, frame: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns=names)
 
 
+def rounded_points(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with the :data:`POINT_COLUMNS` rounded half up to two decimals, for a workbook.
+
+    Parameters
+    ----------
+    frame
+        A department, subtotal or indicator table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same table; points rounded with :func:`scoring.project.round_half_up` (blank stays
+        blank), other columns untouched.
+
+    Notes
+    -----
+    Points are rounded once, at the end (DOMAIN.md §3); the page and the store keep them
+    unrounded, the exported sheet shows what the page shows.
+
+    Examples
+    --------
+    >>> rounded_points(pd.DataFrame({"framework_points": [94.369474, 89.995, None],
+    ...                              "n_facts": [29, 29, 0]})).values.tolist()
+    [[94.37, 29.0], [90.0, 29.0], [nan, 0.0]]
+    """
+    out = frame.copy()
+    for column in POINT_COLUMNS:
+        if column in out:
+            out[column] = round_half_up(pd.to_numeric(out[column], errors="coerce"))
+    return out
+
+
+def _level(ctx: PageContext, level: object) -> object:
+    """A qualitative level (达成, 部分达成, 未达成) in the page's language; a blank stays blank."""
+    if not isinstance(level, str) or not level:
+        return level
+    key = f"departments.level.{level}"
+    label = ctx.t(key)
+    return level if label == key else label
+
+
 def _half(note: object, lang: str) -> object:
     """A note written "中文 / English" reduced to the page's half (a plain note kept whole)."""
     if not isinstance(note, str) or " / " not in note:
@@ -86,12 +143,16 @@ def _half(note: object, lang: str) -> object:
 
 
 def _show(ctx: PageContext, frame: pd.DataFrame, key: str) -> None:
-    config = {}
+    """A table with the page's labels, points to two decimals and "—" for what is missing."""
     shown = department_labels(ctx, frame)
-    for column, label in zip(frame.columns, shown.columns, strict=True):
-        if column in _FORMATS:
-            config[label] = st.column_config.NumberColumn(format=_FORMATS[column])
-    st.dataframe(shown, hide_index=True, key=key, column_config=config)
+    formats = {label: _FORMATS[column] for column, label in zip(frame.columns, shown.columns,
+                                                                 strict=True)
+               if column in _FORMATS}
+    # Blank text cells read "—" too, as the numbers' gaps do.
+    for column in [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])]:
+        cells = shown[column].astype(object)
+        shown[column] = cells.where(cells.notna() & (cells != ""), "—")
+    st.dataframe(shown.style.format(formats, na_rep="—"), hide_index=True, key=key)
 
 
 def _indicators(departments: YearDepartments, department: str) -> tuple[pd.DataFrame,
@@ -117,6 +178,24 @@ def _headline(ctx: PageContext, departments: YearDepartments, table: pd.DataFram
     for cell, grade in zip(cells[1:], ("优", "良", "中", "差"), strict=True):
         cell.metric(ctx.t("departments.grade_count", grade=value_label(ctx, "grade", grade)),
                     int(counts.get(grade, 0)))
+
+
+def _chosen(ctx: PageContext, row: pd.Series) -> None:
+    """The chosen department's total and grade, above its subtotals, with the blend's parts."""
+    def points(value: object) -> str:
+        return "—" if pd.isna(value) else f"{float(value):.2f}"
+
+    cells = st.columns(4)
+    cells[0].metric(ctx.t("departments.tile.total"), points(row["total"]))
+    capped = bool(row.get("vetoed")) and row.get("grade_before_veto") != row["grade"]
+    cells[1].metric(ctx.t("departments.tile.grade"), value_label(ctx, "grade", row["grade"]),
+                    help=ctx.t("departments.tile.vetoed", grade=value_label(
+                        ctx, "grade", row["grade_before_veto"])) if capped else None)
+    cells[2].metric(ctx.t("departments.tile.framework"), points(row["framework_points"]))
+    n = 0 if pd.isna(row["n_projects"]) else int(row["n_projects"])
+    share = 0.0 if pd.isna(row["project_share"]) else float(row["project_share"])
+    cells[3].metric(ctx.t("departments.tile.projects"), points(row["project_points"]),
+                    help=ctx.t("departments.tile.projects_help", n=n, share=f"{share:.0%}"))
 
 
 def render_departments(ctx: PageContext) -> None:
@@ -166,11 +245,13 @@ def render_departments(ctx: PageContext) -> None:
     table = department_table(departments)
     _headline(ctx, departments, table)
     st.subheader(ctx.t("departments.table"))
-    _show(ctx, table[[c for c in DEPARTMENT_COLUMNS if c not in ("n_facts", "reason")]],
-          "departments.table")
+    columns = list(FIRST_COLUMNS) + [c for c in DEPARTMENT_COLUMNS
+                                      if c not in (*FIRST_COLUMNS, "n_facts", "reason")]
+    _show(ctx, table[columns], "departments.table")
     scored = table.loc[table["grade"].notna(), "department"].tolist()
     if scored:
         chosen = st.selectbox(ctx.t("departments.pick"), scored, key="departments.pick")
+        _chosen(ctx, table.set_index("department").loc[chosen])
         first, leaves = _indicators(departments, chosen)
         st.markdown(f"**{ctx.t('departments.level1')}**")
         _show(ctx, first, "departments.level1")
@@ -185,12 +266,13 @@ def render_departments(ctx: PageContext) -> None:
               "departments.not_evaluated")
     zh = PageContext(ctx.engine, ctx.viewer, lang="zh")
     indicators = departments.scores.indicators if departments.scores is not None else None
-    sheets = [("部门整体评价", department_labels(zh, table))]
+    sheets = [("部门整体评价", department_labels(zh, rounded_points(table[
+        columns + ["n_facts", "reason"]])))]
     if indicators is not None:
-        sheets += [("一级指标小计", department_labels(zh, departments.scores.subtotals.astype(
-                       {"code": str, "parent": str}))),
-                   ("指标得分", department_labels(zh, indicators.astype({"direction": str,
-                                                                      "reason": str})))]
+        subtotals = departments.scores.subtotals.astype({"code": str, "parent": str})
+        sheets += [("一级指标小计", department_labels(zh, rounded_points(subtotals))),
+                   ("指标得分", department_labels(zh, rounded_points(
+                       indicators.astype({"direction": str, "reason": str}))))]
     st.download_button(ctx.t("departments.download"),
                        data=lambda: workbook_bytes(sheets, f"{setting.year} 年度部门整体评价"),
                        file_name=f"部门整体评价_{setting.year}.xlsx", mime=XLSX,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import doctest
 import re
 from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import scoring.ui_departments as module
+import scoring.year_departments as year_departments
 from indicators.frontdoor import STAFF_ROLES
 from indicators.i18n import catalogue
 from indicators.resources import data_path
@@ -27,6 +29,7 @@ from scoring.ui_dashboard import pages
 from scoring.ui_lifecycle import SECTION
 from scoring.year import run_year
 from tests.scoring.pages import database_copy, frame, run_page, seed_database, texts, wang
+from tests.scoring.test_ui_dashboard import assert_tiles_fit
 
 ROOT = Path(__file__).resolve().parents[2]
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -90,8 +93,10 @@ def test_every_demo_unit_is_shown_with_its_blended_total(url, kernel):
     assert set(share) == {load_lifecycle_config("kaijiang-2021").departments.project_share}
     expected = kernel.scores.totals.set_index("department")["grade"]
     assert table.set_index("部门（单位）")["等级"].to_dict() == expected.to_dict()
+    # The columns a reader looks for first, at the left where a 1440 px screen shows them.
+    assert table.columns.tolist()[:4] == ["部门（单位）", "总分", "等级", "评价状态"]
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["已评价部门（单位）"] == f"{len(units)}/{len(units)}"
+    assert metrics["已评价部门"] == f"{len(units)}/{len(units)}"
     for grade in ("优", "良", "中", "差"):
         assert metrics[f"等级“{grade}”"] == str(int((expected == grade).sum()))
     # Units lacking a fact are listed with the reason, and their grade is capped.
@@ -114,6 +119,17 @@ def test_a_chosen_department_shows_its_level1_subtotals_and_leaves(url):
     assert leaves["得分"].sum() == pytest.approx(first["得分"].sum())
     assert len(leaves) == 29 and (leaves["得分"] <= leaves["分值"] + 1e-9).all()
     assert any(b.key == "departments.download" for b in at.get("download_button"))
+    # Its total and grade show above its subtotals, as the department table has them.
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["总分"] == f"{table.at['县教育局', '总分']:.2f}"
+    assert metrics["等级"] == table.at["县教育局", "等级"]
+    assert metrics["部门框架得分"] == f"{first['得分'].sum():.2f}"
+    assert_tiles_fit(at)
+    # Qualitative leaves have no target: the table shows "—", never "None".
+    element = next(e for e in at.dataframe
+                   if {"指标编码", "指标名称"} <= set(getattr(e.value, "data", e.value).columns))
+    shown = element.proto.arrow_data.styler.display_values.decode("utf-8", "ignore")
+    assert "—" in shown and "None" not in shown and "nan" not in shown
 
 
 def test_the_english_page_shows_english_labels(url):
@@ -126,10 +142,21 @@ def test_the_english_page_shows_english_labels(url):
     table = frame(at, "Department", "Framework points", "Grade")
     assert set(table["Grade"]) <= {"excellent", "good", "fair", "poor"}
     assert set(table["Status"]) <= {"scored", "scored, facts missing"}
+    assert_tiles_fit(at)
     for label in [m.label for m in at.metric] + texts(at, "subheader"):
         assert not CJK.search(label.replace("“", "")), label
     assert "not evaluated" not in " ".join(frame(at, "Facts missing", "Note")["Note"]) \
         and frame(at, "Facts missing", "Note")["Note"].str.contains("lack").all()
+    # The leaves of a department: direction and qualitative levels in English; 分值 is the
+    # most an indicator can score, not a weight.
+    leaves = frame(at, "Indicator code", "Direction", "Qualitative level")
+    assert "Weight" not in leaves.columns and "Points (max)" in leaves.columns
+    assert (leaves["Points"] <= leaves["Points (max)"] + 1e-9).all()
+    assert "qualitative" in set(leaves["Direction"])
+    levels = set(leaves["Qualitative level"]) - {"—"}
+    assert levels and levels <= {"met", "partly met", "not met"}
+    for column in ("Direction", "Qualitative level"):
+        assert not [v for v in leaves[column] if CJK.search(str(v))], column
 
 
 def test_a_facts_file_is_read_and_a_bad_one_names_its_row(url):
@@ -168,4 +195,22 @@ def test_a_stored_facts_file_replaces_the_demo_facts_on_the_page(url):
     # 27 of the framework's 29 leaves lack a fact: the grade is capped (DOMAIN §6 veto gate).
     assert table.set_index("部门（单位）").loc["县教育局", "缺项数"] == 27
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["已评价部门（单位）"] == f"1/{len(units)}"
+    assert metrics["已评价部门"] == f"1/{len(units)}"
+
+
+def test_the_export_rounds_points_half_up_to_two_decimals(kernel):
+    # The trial's workbook showed 94.369474… beside 93.24; a person rounds 0.005 up.
+    table = year_departments.department_table(kernel)
+    rounded = module.rounded_points(table)
+    for column in ("framework_points", "project_points", "total"):
+        for raw, shown in zip(table[column], rounded[column], strict=True):
+            if pd.isna(raw):
+                assert pd.isna(shown)
+                continue
+            expected = float(Decimal(repr(float(raw))).quantize(Decimal("0.01"),
+                                                                rounding=ROUND_HALF_UP))
+            assert shown == expected, (column, raw, shown)
+    assert (rounded["framework_points"] != table["framework_points"]).any()
+    assert rounded["n_facts"].tolist() == table["n_facts"].tolist()
+    halves = module.rounded_points(pd.DataFrame({"points": [2.675, 89.995, 0.125]}))
+    assert halves["points"].tolist() == [2.68, 90.0, 0.13]
