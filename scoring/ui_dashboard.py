@@ -2,16 +2,21 @@
 
 For the chosen year it reads the newest stored year run (:mod:`scoring.lifecycle_run_store`) and
 shows coverage — the share of units, projects and funds under each stage, by budget type — the
-grades by department, the funds cut, recovered and adjusted at each stage (as recommended by the
-run and as decided so far), and the year's summary in the reference report's words. The numbers
-are those :func:`scoring.year.run_year` computed, stored as they were, so they are the numbers
-``jixiao year run`` prints. A button runs the year again on the stored (or demo) data.
+grades by department, the funds cut, recovered and adjusted at each stage (as the run decided,
+as recommended, and as the decisions in force now say), and the year's summary in the reference
+report's words. The numbers are those :func:`scoring.year.run_year` computed, stored as they
+were. The run used the key-evaluation results of closed review rounds and the decisions in force,
+so ``jixiao year run`` prints the same numbers only from the same inputs (``--stored`` with
+``--key-results`` from ``jixiao key-results``). A button runs the year again on the stored (or
+demo) data.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import NamedTuple
 
 import pandas as pd
 import streamlit as st
@@ -23,11 +28,12 @@ from indicators.frontdoor import STAFF_ROLES, PageContext, PageSpec
 from indicators.i18n import catalogue
 from indicators.ui_widgets import show_error
 from scoring.county_year_store import YEAR_KINDS, load_county_year
+from scoring.grades import BandTable, load_bands
 from scoring.lifecycle_decision_store import current_decisions
 from scoring.lifecycle_run_store import StoredYearRun, get_year_run, list_year_runs, save_year_run
 from scoring.money import format_wan
 from scoring.report import grade_stack_chart
-from scoring.ui_departments import department_labels, render_departments
+from scoring.ui_departments import department_labels, render_departments, rounded_points
 from scoring.ui_lifecycle import SECTION, Setting, start_page, with_key_results
 from scoring.ui_lifecycle_tables import (
     XLSX,
@@ -39,7 +45,8 @@ from scoring.ui_lifecycle_tables import (
 )
 from scoring.year import run_year
 
-__all__ = ["TOTAL", "COVERAGE_STAGES", "pages", "stage_coverage", "stage_funds", "decided_since",
+__all__ = ["TOTAL", "COVERAGE_STAGES", "FUNDS_COLUMNS", "DecidedSince", "pages", "stage_coverage",
+           "stage_funds", "funds_labels", "decided_since", "grade_names", "budget_labels",
            "number_label", "department_grades", "render_dashboard"]
 
 TOTAL = "合计"
@@ -48,6 +55,10 @@ TOTAL = "合计"
 COVERAGE_STAGES: dict[str, str] = {"targets": "has_targets", "monitoring": "monitored",
                                    "self_evaluation": "scored", "key_evaluation": "is_key"}
 """Stage → the per-project flag of a stored run that puts a project under it."""
+
+FUNDS_COLUMNS: tuple[str, ...] = ("n_projects", "amount", "amount_recommended", "n_decided",
+                                  "amount_decided")
+"""Columns of :func:`stage_funds` after ``stage``, each labelled ``dashboard.funds_col.<c>``."""
 
 
 def pages() -> list[PageSpec]:
@@ -202,35 +213,160 @@ def stage_funds(numbers: dict[str, object], decisions: pd.DataFrame) -> pd.DataF
     return out.astype({"n_decided": int, "amount_decided": float})
 
 
-def decided_since(decisions: pd.DataFrame, run_at: datetime) -> int:
-    """How many decisions in force were recorded after a run, so its numbers lack them.
+class DecidedSince(NamedTuple):
+    """Decisions in force recorded after a run: how many, and how many change a recommendation."""
+
+    recorded: int
+    """Decisions recorded after the run."""
+    changed: int
+    """Of them, those that change the recommendation (accepting one is a decision too)."""
+
+
+def decided_since(decisions: pd.DataFrame, run_at: datetime) -> DecidedSince:
+    """How many decisions in force were recorded after a run, and how many change a recommendation.
 
     Parameters
     ----------
     decisions
-        The decisions in force (with ``created_at``, timezone-aware).
+        The decisions in force (with ``created_at``, timezone-aware, and ``changed``).
     run_at
         When the run was stored.
 
     Returns
     -------
-    int
+    DecidedSince
+        ``recorded`` (decisions newer than the run, so its numbers lack them) and ``changed``
+        (of them, those that change the recommendation).
+
+    Notes
+    -----
+    The first "记录决定" on a stage's table stores every row, accepting the recommendations
+    too; only the changed ones move a number away from the recommendation, so they are counted
+    apart.
 
     Examples
     --------
     >>> from datetime import datetime, timezone
     >>> at = datetime(2026, 3, 1, tzinfo=timezone.utc)
     >>> d = pd.DataFrame({"created_at": [datetime(2026, 2, 1, tzinfo=timezone.utc),
-    ...                                  datetime(2026, 3, 2, tzinfo=timezone.utc)]})
+    ...                                  datetime(2026, 3, 2, tzinfo=timezone.utc),
+    ...                                  datetime(2026, 3, 2, tzinfo=timezone.utc)],
+    ...                   "changed": [True, True, False]})
     >>> decided_since(d, at)
-    1
+    DecidedSince(recorded=2, changed=1)
     """
     if decisions.empty or "created_at" not in decisions:
-        return 0
+        return DecidedSince(0, 0)
     at = pd.Timestamp(run_at)
     # Stored times are UTC; a naive one (SQLite) is read as UTC too.
     at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
-    return int((pd.to_datetime(decisions["created_at"], utc=True) > at).sum())
+    newer = (pd.to_datetime(decisions["created_at"], utc=True) > at).to_numpy()
+    changed = decisions.get("changed", pd.Series(False, index=decisions.index))
+    changed = changed.fillna(False).astype(bool).to_numpy()
+    return DecidedSince(int(newer.sum()), int((newer & changed).sum()))
+
+
+def funds_labels(ctx: PageContext, funds: pd.DataFrame) -> pd.DataFrame:
+    """:func:`stage_funds` as the page and the workbook show it: stages and headers translated.
+
+    Parameters
+    ----------
+    ctx
+        The page context (language).
+    funds
+        :func:`stage_funds`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same numbers; ``stage`` named by ``dashboard.stage.*`` and each column of
+        :data:`FUNDS_COLUMNS` headed by ``dashboard.funds_col.*``, which says whose number it
+        is: the run as decided, the run's recommendation, or the decisions in force now.
+
+    Examples
+    --------
+    >>> from indicators.frontdoor import Role, Viewer
+    >>> en = PageContext(None, Viewer(1, "w", "王", Role.FINANCE), lang="en")
+    >>> f = pd.DataFrame({"stage": ["recover"], "amount": [1.0], "amount_decided": [2.0]})
+    >>> funds_labels(en, f).columns.tolist()
+    ['Stage', 'Run, as decided (yuan)', 'Decisions in force now (yuan)']
+    >>> funds_labels(en, f).iloc[0, 0]
+    'Recovered batch'
+    """
+    out = funds.assign(stage=funds["stage"].map(lambda k: ctx.t(f"dashboard.stage.{k}")))
+    names = {"stage": ctx.t("lifecycle.col.stage")}
+    names |= {c: ctx.t(f"dashboard.funds_col.{c}") for c in FUNDS_COLUMNS if c in out}
+    return out.rename(columns=names)
+
+
+def grade_names(ctx: PageContext, bands: BandTable) -> dict[str, str]:
+    """Each grade label of a band table with the name the page shows.
+
+    Parameters
+    ----------
+    ctx
+        The page context (language).
+    bands
+        The band table whose labels the run used.
+
+    Returns
+    -------
+    dict
+        Label → name: the label itself on a Chinese page; on an English page the band's
+        English name with the label, e.g. ``excellent (优)``, so a reader can match the Chinese
+        tables and reports.
+
+    Notes
+    -----
+    A band without an English name is named by the catalogue (``lifecycle.value.grade.*``),
+    else by its label alone.
+
+    Examples
+    --------
+    >>> from indicators.frontdoor import Role, Viewer
+    >>> en = PageContext(None, Viewer(1, "w", "王", Role.FINANCE), lang="en")
+    >>> list(grade_names(en, load_bands("national")).values())
+    ['excellent (优)', 'good (良)', 'fair (中)', 'poor (差)']
+    """
+    return {b.label: (b.label if ctx.lang == "zh" else
+                      _named(ctx, "grade", b.label, english=b.label_en)) for b in bands.bands}
+
+
+def _named(ctx: PageContext, kind: str, value: str, *, english: str = "") -> str:
+    """A coded value on the page: itself in Chinese, ``English (中文)`` on an English page."""
+    if ctx.lang == "zh":
+        return value
+    name = english or str(value_label(ctx, kind, value))
+    return value if name == value else f"{name} ({value})"
+
+
+def budget_labels(ctx: PageContext, frame: pd.DataFrame) -> pd.DataFrame:
+    """A coverage table with its budget types (and the :data:`TOTAL` row) in the page's language.
+
+    Parameters
+    ----------
+    ctx
+        The page context (language).
+    frame
+        A table with a ``budget_type`` column (:func:`stage_coverage`, a run's coverage).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy; budget types named by ``lifecycle.value.budget.*``, the total row by
+        ``dashboard.total_row``; an unknown type shown as it is.
+
+    Examples
+    --------
+    >>> from indicators.frontdoor import Role, Viewer
+    >>> en = PageContext(None, Viewer(1, "w", "王", Role.FINANCE), lang="en")
+    >>> f = pd.DataFrame({"budget_type": ["一般公共预算", "合计"]})
+    >>> budget_labels(en, f)["budget_type"].tolist()
+    ['general public budget', 'All budgets']
+    """
+    total = ctx.t("dashboard.total_row")
+    return frame.assign(budget_type=frame["budget_type"].map(
+        lambda v: total if v == TOTAL else value_label(ctx, "budget", v)))
 
 
 def number_label(ctx: PageContext, key: str) -> str:
@@ -247,11 +383,13 @@ def number_label(ctx: PageContext, key: str) -> str:
     -------
     str
         The label; per-grade and per-outcome counts (``grade_优``, ``dept_grade_优``,
-        ``exante_支持``, ``review_通过``) name their label; an unknown key is returned as it is.
+        ``exante_支持``, ``review_通过``) name their label, on an English page as
+        ``English (中文)``; an unknown key is returned as it is.
 
     Notes
     -----
-    Grade and outcome labels come from the settings, so their counts are labelled by pattern.
+    Grade and outcome labels come from the settings, so their counts are labelled by pattern
+    and their English names come from the catalogue (``lifecycle.value.<kind>.*``).
 
     Examples
     --------
@@ -259,12 +397,17 @@ def number_label(ctx: PageContext, key: str) -> str:
     >>> ctx = PageContext(None, Viewer(1, "w", "王", Role.FINANCE))
     >>> number_label(ctx, "grade_优"), number_label(ctx, "exante_cut")
     ('自评等级为“优”的项目数', '事前评估追减(元)')
+    >>> number_label(PageContext(None, ctx.viewer, lang="en"), "exante_不予支持")
+    'Assessments concluding reject (不予支持)'
     """
     if f"dashboard.number.{key}" in catalogue():
         return ctx.t(f"dashboard.number.{key}")
-    for prefix in ("exante", "review", "grade", "dept_grade"):
+    # The catalogue keeps review verdicts (通过 …) with the grades.
+    for prefix, kind in (("exante", "exante"), ("review", "grade"), ("grade", "grade"),
+                         ("dept_grade", "grade")):
         if key.startswith(f"{prefix}_"):
-            return ctx.t(f"dashboard.number.{prefix}_label", label=key[len(prefix) + 1:])
+            label = key[len(prefix) + 1:]
+            return ctx.t(f"dashboard.number.{prefix}_label", label=_named(ctx, kind, label))
     return key
 
 
@@ -310,6 +453,7 @@ def _run(ctx: PageContext, setting: Setting) -> None:
 
 def _headline(ctx: PageContext, setting: Setting, stored: StoredYearRun,
               coverage: pd.DataFrame) -> None:
+    """The tiles: short labels (they fit at 1440 px), the detail in each tile's help."""
     n = stored.summary.numbers
     total = coverage.loc[coverage["budget_type"] == TOTAL].set_index("stage")
     cells = st.columns(4)
@@ -319,15 +463,31 @@ def _headline(ctx: PageContext, setting: Setting, stored: StoredYearRun,
     cells[1].metric(ctx.t("dashboard.projects_with_targets"),
                     f"{int(total.at['targets', 'stage_projects'])}/"
                     f"{int(total.at['targets', 'n_projects'])}")
-    cells[2].metric(ctx.t("dashboard.lacking_self", amount=format_wan(
-        setting.config.evaluation.self_evaluation_min_amount)), int(n["self_unscored"]),
-        help=ctx.t("dashboard.lacking_self_help", scope=int(n["self_scope"]),
-                   done=int(n["self_count"])))
-    cells[3].metric(ctx.t("dashboard.key_count"), int(n["key_count"]))
+    minimum = setting.config.evaluation.self_evaluation_min_amount
+    cells[2].metric(ctx.t("dashboard.tile.lacking_self", amount=format_wan(minimum)),
+                    int(n["self_unscored"]),
+                    help=ctx.t("dashboard.tile.lacking_self_help", amount=f"{minimum:,.0f}",
+                               scope=int(n["self_scope"]), done=int(n["self_count"]),
+                               missing=int(n["self_unscored"])))
+    key = _key_sentence(ctx, n)
+    cells[3].metric(ctx.t("dashboard.tile.key"), int(n["key_count"]), help=key)
+    st.caption(key)
+    st.caption(ctx.t("dashboard.tile.wan"))
     cells = st.columns(5)
     for cell, name in zip(cells, ("exante_cut", "review_cut", "monitor_cut", "cut_amount",
                                   "recover_amount"), strict=True):
-        cell.metric(ctx.t(f"dashboard.wan.{name}"), wan_metric(float(n[name])))
+        recommended = n.get(f"{name}_recommended")
+        help_text = (ctx.t("dashboard.tile.wan_help_plain") if recommended is None else
+                     ctx.t("dashboard.tile.wan_help", recommended=wan_metric(float(recommended))))
+        cell.metric(ctx.t(f"dashboard.tile.{name}"), wan_metric(float(n[name])), help=help_text)
+
+
+def _key_sentence(ctx: PageContext, numbers: Mapping[str, object]) -> str:
+    """财政重点评价 15 个，已有 6 个评审结束 — or the count alone for a run that lacks the second."""
+    if "key_results_count" not in numbers:
+        return ctx.t("dashboard.key_listed", count=int(numbers["key_count"]))
+    return ctx.t("dashboard.key_results", count=int(numbers["key_count"]),
+                 results=int(numbers["key_results_count"]))
 
 
 def _pick_run(ctx: PageContext, setting: Setting) -> StoredYearRun | None:
@@ -377,13 +537,15 @@ def department_grades(departments: pd.DataFrame, labels: tuple[str, ...]) -> pd.
                          "count": [int(counts.get(g, 0)) for g in labels]})
 
 
-def _department_grades(ctx: PageContext, stored: StoredYearRun) -> pd.DataFrame:
+def _department_grades(ctx: PageContext, setting: Setting,
+                       stored: StoredYearRun) -> pd.DataFrame:
     """The department grade distribution of the run, and its department table for the export."""
     st.subheader(ctx.t("departments.dashboard"))
     table = stored.departments
     if table.empty or table["grade"].isna().all():
         st.info(ctx.t("departments.dashboard_none"))
         return table
+    names = grade_names(ctx, load_bands(setting.config.departments.bands))
     counts = department_grades(table, ("优", "良", "中", "差"))
     cells = st.columns(len(counts) + 1)
     scored = int(counts["count"].sum())
@@ -391,11 +553,19 @@ def _department_grades(ctx: PageContext, stored: StoredYearRun) -> pd.DataFrame:
     for cell, (grade, count) in zip(cells[1:], counts.itertuples(index=False), strict=True):
         cell.metric(ctx.t("departments.grade_count", grade=value_label(ctx, "grade", grade)),
                     count)
-    shown = counts.assign(grade=counts["grade"].map(lambda g: value_label(ctx, "grade", g)))
+    shown = counts.assign(grade=counts["grade"].map(lambda g: names.get(g, g)))
     st.dataframe(shown.rename(columns={"grade": ctx.t("departments.col.grade_label"),
                                        "count": ctx.t("departments.col.count")}),
                  hide_index=True, key="dashboard.department_grades")
     return table
+
+
+def _show_numbers(shown: pd.DataFrame, *, money: list[str], key: str) -> None:
+    """A labelled table: yuan in one format (separators, two decimals), counts whole, gaps "—"."""
+    formats = {c: ("{:,.2f}" if c in money else "{:,.0f}") for c in shown.columns
+               if pd.api.types.is_numeric_dtype(shown[c]) and not
+               pd.api.types.is_bool_dtype(shown[c])}
+    st.dataframe(shown.style.format(formats, na_rep="—"), hide_index=True, key=key)
 
 
 def render_dashboard(ctx: PageContext) -> None:
@@ -433,6 +603,11 @@ def render_dashboard(ctx: PageContext) -> None:
                      source=ctx.t(f"dashboard.source.{s.source}"), month=s.month,
                      rules=ctx.t(f"lifecycle.monitoring.rules.{s.rule_set}"), by=s.created_by,
                      at=f"{s.created_at:%Y-%m-%d %H:%M}"))
+    # The run read the demo county's tables, or stored ones filled from the demo in demo mode.
+    fill = " --fill-demo" if s.source == "demo" or ctx.demo_mode else ""
+    st.caption(ctx.t("dashboard.run_inputs", year=setting.year, fill=fill,
+                     results=int(s.numbers.get("key_results_count", 0)),
+                     applied=int(s.numbers.get("decisions_applied", 0))))
     coverage = stage_coverage(stored.projects)
     _headline(ctx, setting, stored, coverage)
     st.subheader(ctx.t("dashboard.summary"))
@@ -441,29 +616,37 @@ def render_dashboard(ctx: PageContext) -> None:
         decisions = current_decisions(session, year=setting.year)
     st.subheader(ctx.t("dashboard.funds"))
     newer = decided_since(decisions, s.created_at)
-    if newer:
-        st.warning(ctx.t("dashboard.decided_since", n=newer))
+    if newer.changed:
+        st.warning(ctx.t("dashboard.decided_since_changed", n=newer.recorded,
+                         changed=newer.changed))
+    elif newer.recorded:
+        st.info(ctx.t("dashboard.decided_since_accepted", n=newer.recorded))
     funds = stage_funds(dict(s.numbers), decisions)
-    funds["stage"] = funds["stage"].map(lambda k: ctx.t(f"dashboard.stage.{k}"))
-    show_table(ctx, funds, key="dashboard.funds")
+    _show_numbers(funds_labels(ctx, funds), money=[ctx.t(f"dashboard.funds_col.{c}") for c in
+                                                   ("amount", "amount_recommended",
+                                                    "amount_decided")],
+                  key="dashboard.funds")
+    st.caption(ctx.t("dashboard.funds_note"))
     st.subheader(ctx.t("dashboard.coverage"))
     shown = coverage.assign(stage=coverage["stage"].map(lambda k: ctx.t(f"dashboard.stage.{k}")))
-    show_table(ctx, shown, key="dashboard.stage_coverage")
-    st.caption(ctx.t("dashboard.coverage_run"))
-    show_table(ctx, stored.coverage, key="dashboard.coverage")
-    st.subheader(ctx.t("dashboard.grades"))
+    show_table(ctx, budget_labels(ctx, shown), key="dashboard.stage_coverage")
+    st.caption(ctx.t("dashboard.coverage_table"))
+    show_table(ctx, budget_labels(ctx, stored.coverage), key="dashboard.coverage")
+    st.subheader(ctx.t("dashboard.grades_by_department"))
     grades = stored.grades
     if len(grades):
+        names = grade_names(ctx, load_bands(setting.config.evaluation.bands))
         order = {g: i for i, g in enumerate(("优", "良", "中", "差"))}
         labels = sorted((c for c in grades.columns if c not in ("department", "total")),
                         key=lambda g: order.get(g, len(order)))
         chart = grade_stack_chart(grades, labels, by="department",
                                   by_title=ctx.t("lifecycle.col.department"),
                                   grade_title=ctx.t("lifecycle.col.grade"),
-                                  count_title=ctx.t("scoring.projects.count"))
+                                  count_title=ctx.t("scoring.projects.count"), names=names)
         st.altair_chart(chart, width="stretch")
-        show_table(ctx, grades, key="dashboard.grades")
-    departments = _department_grades(ctx, stored)
+        shown = labelled(ctx, grades.rename(columns=names))
+        _show_numbers(shown, money=[], key="dashboard.grades")
+    departments = _department_grades(ctx, setting, stored)
     numbers = pd.DataFrame({"number": [number_label(ctx, k) for k in s.numbers],
                             "value": [str(v) for v in s.numbers.values()], "key": list(s.numbers)})
     with st.expander(ctx.t("dashboard.numbers")):
@@ -474,8 +657,8 @@ def render_dashboard(ctx: PageContext) -> None:
               ("覆盖情况", labelled(zh, stored.coverage)),
               ("分环节覆盖", labelled(zh, coverage)),
               ("分部门等级", labelled(zh, grades)),
-              ("部门整体评价", department_labels(zh, departments)),
-              ("资金调整", labelled(zh, stage_funds(dict(s.numbers), decisions)))]
+              ("部门整体评价", department_labels(zh, rounded_points(departments))),
+              ("资金调整", funds_labels(zh, stage_funds(dict(s.numbers), decisions)))]
     st.download_button(ctx.t("dashboard.download"),
                        data=lambda: workbook_bytes(sheets, f"{setting.year} 年度预算绩效管理总览"),
                        file_name=f"县级总览_{setting.year}.xlsx", mime=XLSX,

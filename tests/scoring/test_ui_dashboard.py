@@ -10,6 +10,7 @@ from __future__ import annotations
 import doctest
 import json
 import re
+import unicodedata
 from pathlib import Path
 
 import click
@@ -27,6 +28,7 @@ from indicators.i18n import catalogue
 from indicators.io_files import read_workbook_grids
 from indicators.resources import data_path
 from scoring.cli_lifecycle import register
+from scoring.grades import load_bands
 from scoring.lifecycle_decision_store import record_decisions
 from scoring.lifecycle_run_store import list_year_runs
 from scoring.ui_dashboard import TOTAL, pages, stage_coverage
@@ -67,6 +69,29 @@ def url(tmp_path: Path) -> str:
 def page(url: str, *, lang: str = "zh", role: str = "finance", demo: bool = True) -> AppTest:
     return run_page(url, "scoring.ui_dashboard", "lifecycle-dashboard", wang(role), lang=lang,
                     demo=demo)
+
+
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+# Characters a metric label may hold before it is cut at 1440 px (wide CJK ones count two),
+# by tiles in its row, as the trial saw: "事前评估追减（万…" in a row of five, "Projects of 20
+# ten-thous…" in a row of four. A help icon takes two more.
+TILE_WIDTH = {4: 22, 5: 16}
+
+
+def width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in text)
+
+
+def assert_tiles_fit(at: AppTest) -> None:
+    """Every metric label fits its tile: label width plus a help icon within the row's room."""
+    seen = 0
+    for column in at.columns:
+        tiles = round(1 / column.weight)
+        for metric in column.metric:
+            seen += 1
+            room = TILE_WIDTH[tiles] - (2 if metric.proto.help else 0)
+            assert width(metric.label) <= room, (metric.label, tiles)
+    assert seen == len(at.metric) > 0
 
 
 def sheet(grids: dict, name: str) -> pd.DataFrame:
@@ -150,7 +175,15 @@ def test_the_dashboard_shows_the_numbers_of_jixiao_year_run(url, year_run, demo_
     assert "demo" not in " ".join(at.selectbox(key="dashboard.run_id").options)
     # Rework has no amount: the 资金调整 table shows a dash, never "None".
     funds = next(e for e in at.dataframe if "环节" in " ".join(map(str, e.value.columns)))
-    assert "—" in funds.proto.arrow_data.styler.display_values.decode("utf-8", "ignore")
+    shown_text = funds.proto.arrow_data.styler.display_values.decode("utf-8", "ignore")
+    assert "—" in shown_text and "None" not in shown_text and "nan" not in shown_text
+    # One money format in every column: 收回一批 as decided and as recommended, both to the fen.
+    for key in ("recover_amount", "recover_amount_recommended", "exante_cut"):
+        assert f"{numbers[key]:,.2f}" in shown_text, key
+    # The caption names the inputs the run used and the commands that reproduce them.
+    assert "已关闭评审轮次的重点评价结果" in caption and "运行时有效的决定" in caption
+    assert "jixiao key-results --year 2021" in caption and "--stored --fill-demo" in caption
+    assert "--key-results" in caption and "一致" not in caption
 
     # Coverage and grades as the year run's workbook has them.
     expected = sheet(grids, "覆盖情况")
@@ -184,12 +217,16 @@ def test_the_dashboard_shows_the_numbers_of_jixiao_year_run(url, year_run, demo_
     units = f"{projects.loc[with_targets, '主管部门'].nunique()}/{projects['主管部门'].nunique()}"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["有绩效目标的单位"] == units
-    assert metrics["20万元以上未自评项目"] == str(numbers["self_unscored"])
+    assert metrics["20万元以上未自评"] == str(numbers["self_unscored"])
     assert metrics["财政重点评价"] == str(numbers["key_count"])
-    for label, key in (("事前评估追减（万元）", "exante_cut"), ("目标审核调减（万元）", "review_cut"),
-                       ("监控调减（万元）", "monitor_cut"), ("追减一批（万元）", "cut_amount"),
-                       ("收回一批（万元）", "recover_amount")):
+    for label, key in (("事前评估追减", "exante_cut"), ("目标审核调减", "review_cut"),
+                       ("监控调减", "monitor_cut"), ("追减一批", "cut_amount"),
+                       ("收回一批", "recover_amount")):
         assert float(metrics[label]) == pytest.approx(round(numbers[key] / 1e4, 2)), label
+    helps = {m.label: m.proto.help for m in at.metric}
+    assert f"建议 {numbers['recover_amount_recommended'] / 1e4:.2f} 万元" in helps["收回一批"]
+    assert f"自评范围 {numbers['self_scope']} 个" in helps["20万元以上未自评"]
+    assert_tiles_fit(at)
 
     # Units under monitoring, by hand: departments with spending reported before December.
     spending = demo_csv["spending_2021"]
@@ -199,10 +236,10 @@ def test_the_dashboard_shows_the_numbers_of_jixiao_year_run(url, year_run, demo_
     assert stages.loc[(TOTAL, "双监控"), "纳入项目数"] == int(watched.sum())
 
     # Funds by stage: the run's numbers, then the decisions so far.
-    funds = frame(at, "环节", "已决定项目数").set_index("环节")
-    assert funds.loc["事前评估追减", "金额(元)"] == pytest.approx(numbers["exante_cut"])
-    assert funds.loc["收回一批", "项目数"] == numbers["recover_count"]
-    assert funds.loc["双监控", "已决定项目数"] == 0
+    funds = frame(at, "环节", "现行决定·项目数").set_index("环节")
+    assert funds.loc["事前评估追减", "本次运行·按决定(元)"] == pytest.approx(numbers["exante_cut"])
+    assert funds.loc["收回一批", "本次运行·项目数"] == numbers["recover_count"]
+    assert funds.loc["双监控", "现行决定·项目数"] == 0
     with Session(get_engine(url)) as session:
         record_decisions(session, year=2021, stage="monitoring", created_by="王科长",
                          decisions=pd.DataFrame({
@@ -210,13 +247,14 @@ def test_the_dashboard_shows_the_numbers_of_jixiao_year_run(url, year_run, demo_
                              "recommended_amount": [1e5, 2e5], "outcome": ["调整调减"] * 2,
                              "amount": [1e5, 5e4], "reason": ["", "已补充支付计划"]}))
     at.run()
-    funds = frame(at, "环节", "已决定项目数").set_index("环节")
-    assert funds.loc["双监控", ["已决定项目数", "已决定金额(元)"]].tolist() == [2, 150_000.0]
-    assert funds.loc["追减一批", "已决定项目数"] == 0
-    assert funds.loc["事前评估追减", "建议金额(元)"] == pytest.approx(
+    funds = frame(at, "环节", "现行决定·项目数").set_index("环节")
+    assert funds.loc["双监控", ["现行决定·项目数", "现行决定·金额(元)"]].tolist() == [2, 150_000.0]
+    assert funds.loc["追减一批", "现行决定·项目数"] == 0
+    assert funds.loc["事前评估追减", "本次运行·系统建议(元)"] == pytest.approx(
         numbers["exante_cut_recommended"])
-    # The run predates the two decisions: the page says so until the year is run again.
-    assert any("2 项决定" in w.value for w in at.warning)
+    # The run predates the two decisions: the page says so until the year is run again. P1
+    # accepts the recommended 100,000 yuan; only P2 (50,000 of 200,000) changes it.
+    assert any("2 项决定（其中 1 项改变了建议）" in w.value for w in at.warning)
     at.button(key="dashboard.run").click().run()
     assert not any("项决定" in w.value for w in at.warning)
     with Session(get_engine(url)) as session:
@@ -237,6 +275,67 @@ def test_a_second_run_is_listed_first_and_the_english_page_reads_in_english(url,
     assert report["summary_en"] in [m.value for m in at.markdown]
     metrics = {m.label for m in at.metric}
     assert "Units with targets" in metrics and "Key evaluations" in metrics
-    assert "Departments evaluated" in metrics and "Grade excellent" in metrics
+    assert "Units evaluated" in metrics and "Grade excellent" in metrics
+    assert "Not self-evaluated" in metrics and not any("ten-thousand" in m for m in metrics)
+    lacking = next(m.proto.help for m in at.metric if m.label == "Not self-evaluated")
+    assert "Projects of 200,000 yuan or more" in lacking
+    assert_tiles_fit(at)
+    english = [b.label_en for b in load_bands("national").bands]
+    named = [f"{en} ({zh})" for en, zh in zip(english, ("优", "良", "中", "差"), strict=True)]
     spread = frame(at, "Grade", "Departments")
-    assert spread["Grade"].tolist() == ["excellent", "good", "fair", "poor"]
+    assert spread["Grade"].tolist() == named
+    # The grade table's headers and the chart's legend name grades in English with the label.
+    grades = frame(at, "Department", "Total")
+    assert grades.columns.tolist()[1:] == [*named, "Total"]
+    (chart,) = at.get("vega_lite_chart")
+    spec = json.loads(chart.proto.spec)
+    assert spec["encoding"]["color"]["scale"]["domain"] == named
+    # Budget types and the total row of both coverage tables, in English.
+    kinds = {"一般公共预算", "政府性基金预算", "国有资本经营预算", "社会保险基金预算"}
+    expected = {catalogue()[f"lifecycle.value.budget.{k}"]["en"] for k in kinds} | {
+        catalogue()["dashboard.total_row"]["en"]}
+    assert set(frame(at, "Budget", "Share of funds self-evaluated")["Budget"]) == expected
+    assert set(frame(at, "Budget", "Stage", "Units under stage")["Budget"]) <= expected
+    # Every number's label reads in English; a Chinese label stays only in brackets after it.
+    for label in frame(at, "Number", "Value", "Key")["Number"]:
+        assert not CJK.search(re.sub(r"\([^)]*\)", "", label)), label
+    assert "Assessments concluding reject (不予支持)" in set(
+        frame(at, "Number", "Value", "Key")["Number"])
+
+
+def test_key_evaluations_say_how_many_came_back_and_grades_count_whole_projects(url):
+    from dataclasses import replace
+
+    from scoring.county_year_store import YEAR_KINDS
+    from scoring.lifecycle_config import load_lifecycle_config
+    from scoring.lifecycle_demo import demo_county_year
+    from scoring.lifecycle_run_store import save_year_run
+    from scoring.year import run_year
+
+    config = load_lifecycle_config("kaijiang-2021")
+    data = demo_county_year(config)
+    listed = run_year(data, config).evaluated
+    key = listed.loc[listed["is_key"].astype(bool), "project"].tolist()
+    # Two of the listed key evaluations came back from closed review rounds.
+    data = replace(data, key_results=pd.DataFrame({"project": key[:2], "total": [91.0, 72.5]}))
+    with Session(get_engine(url)) as session:
+        save_year_run(session, result=run_year(data, config), data=data, source="demo",
+                      created_by="王科长", sources=dict.fromkeys(YEAR_KINDS, "demo"))
+    at = page(url)
+    assert not at.exception and not at.error
+    sentence = f"财政重点评价 {len(key)} 个，已有 2 个评审结束"
+    assert any(c.value.startswith(sentence) for c in at.caption)
+    assert next(m for m in at.metric if m.label == "财政重点评价").proto.help.startswith(sentence)
+    assert "重点评价结果（2 个）" in " ".join(c.value for c in at.caption)
+
+    # The chart counts projects by department and grade, in whole projects.
+    assert "各部门项目评价等级（项目数）" in [s.value for s in at.subheader]
+    (chart,) = at.get("vega_lite_chart")
+    axis = json.loads(chart.proto.spec)["encoding"]["x"]["axis"]
+    assert axis["tickMinStep"] == 1 and axis["format"] == "d"
+    table = frame(at, "主管部门", "合计")
+    grades = next(e for e in at.dataframe
+                  if {"主管部门", "合计"} <= set(getattr(e.value, "data", e.value).columns))
+    shown = grades.proto.arrow_data.styler.display_values.decode("utf-8", "ignore")
+    assert ".00" not in shown and str(int(table["合计"].max())) in shown
+    assert (table["合计"] == table[["优", "良", "中", "差"]].sum(axis=1)).all()
