@@ -31,7 +31,7 @@ from scoring.cli_lifecycle import register
 from scoring.grades import load_bands
 from scoring.lifecycle_decision_store import record_decisions
 from scoring.lifecycle_run_store import list_year_runs
-from scoring.ui_dashboard import TOTAL, pages, stage_coverage
+from scoring.ui_dashboard import TOTAL, pages
 from scoring.ui_lifecycle import SECTION
 from tests.scoring.pages import frame, run_page, wang
 
@@ -130,23 +130,6 @@ def test_the_examples_in_the_docstrings_run():
 def test_an_expert_is_refused(url):
     at = page(url, role="expert")
     assert not at.exception and len(at.error) == 1 and not at.button
-
-
-def test_stage_coverage_counts_units_once_across_budgets():
-    p = pd.DataFrame({"project": list("ABCD"), "department": ["甲", "甲", "乙", "丙"],
-                      "budget_type": ["一般公共预算", "政府性基金预算", "一般公共预算", "一般公共预算"],
-                      "amount": [100.0, 300.0, 100.0, 500.0],
-                      "has_targets": [True, True, False, False],
-                      "monitored": [False, True, False, False], "scored": [True] * 4,
-                      "is_key": [False] * 4})
-    t = stage_coverage(p).set_index(["budget_type", "stage"])
-    # 甲 has targets in both budgets: one unit of three in all, one of three in 一般公共预算.
-    assert t.loc[(TOTAL, "targets"), ["stage_units", "n_units", "stage_projects",
-                                      "stage_funds"]].tolist() == [1, 3, 2, 400.0]
-    assert t.loc[("一般公共预算", "targets"), "units_share"] == pytest.approx(1 / 3)
-    assert t.loc[("政府性基金预算", "monitoring"), "funds_share"] == 1.0
-    assert t.loc[(TOTAL, "key_evaluation"), "stage_projects"] == 0
-    assert list(t.index.get_level_values(0).unique()) == ["一般公共预算", "政府性基金预算", TOTAL]
 
 
 # --------------------------------------------------------------------------- the year
