@@ -21,18 +21,22 @@ from indicators.frontdoor import PageContext
 from scoring.lifecycle_io import write_sheets
 from scoring.money import format_wan
 
-__all__ = ["XLSX", "MONEY_COLUMNS", "SHARE_COLUMNS", "POINT_COLUMNS", "VALUE_KINDS", "labelled",
-           "value_label", "value_labels", "shown_values", "show_table", "wan_metric",
-           "workbook_bytes"]
+__all__ = ["XLSX", "GAP", "MONEY_COLUMNS", "SHARE_COLUMNS", "POINT_COLUMNS", "VALUE_KINDS",
+           "labelled", "value_label", "value_labels", "shown_values", "recommended",
+           "show_table", "wan_metric", "workbook_bytes"]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 """MIME type of the .xlsx downloads."""
+GAP = "—"
+"""What a cell with no value shows: every table and editor passes it as ``placeholder``, as
+Streamlit otherwise prints "None", which a reader takes for a value."""
 
 MONEY_COLUMNS = frozenset({
     "amount", "previous_amount", "increase", "cut_decided", "recommended_amount",
     "decided_amount", "adjustment", "budget", "spent", "suggested_cut", "next_amount", "cut",
     "recommended_recover", "recover", "funds", "stage_funds", "amount_decided",
-    "amount_as_decided", "amount_recommended"})
+    "amount_as_decided", "amount_recommended", "recommended_cut", "recommended_suggested_cut",
+    "recommended_adjustment"})
 """Columns holding yuan, shown with thousands separators."""
 SHARE_COLUMNS = frozenset({"units_share", "projects_share", "funds_share", "self_funds_share"})
 """Columns holding shares (0–1), shown as percentages."""
@@ -115,7 +119,8 @@ def value_label(ctx: PageContext, kind: str, value: Any) -> Any:
         The page context (language).
     kind
         The value's family: ``light``, ``class``, ``action``, ``batch``, ``exante``,
-        ``grade``, ``verdict``, ``severity``, ``budget``, ``source``, ``reason``, ``codes``.
+        ``grade``, ``verdict``, ``severity``, ``budget``, ``source``, ``reason``, ``codes``,
+        ``category`` (the standard 一级/二级 indicator categories).
     value
         The value as the kernels give and the store keeps it.
 
@@ -218,6 +223,36 @@ def shown_values(ctx: PageContext, frame: pd.DataFrame,
     return out
 
 
+def recommended(frame: pd.DataFrame, column: str) -> pd.Series:
+    """What the kernels recommended in ``column``: ``recommended_<column>``, else the column.
+
+    Parameters
+    ----------
+    frame
+        A stage's table: as a kernel gives it, or as :func:`scoring.year.run_year` gives it
+        with the decisions in force laid over (decided values in the plain columns, the
+        kernel's in ``recommended_<column>``).
+    column
+        The plain column, e.g. ``cut`` or ``classification``.
+
+    Returns
+    -------
+    pandas.Series
+
+    Notes
+    -----
+    A page that shows or records "the recommendation" must not show a decision under that
+    name once one is in force.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"cut": [0.0], "recommended_cut": [1e5]})
+    >>> recommended(f, "cut").tolist(), recommended(f.drop(columns="recommended_cut"), "cut").tolist()
+    ([100000.0], [0.0])
+    """
+    return frame[f"recommended_{column}"] if f"recommended_{column}" in frame else frame[column]
+
+
 def show_table(ctx: PageContext, frame: pd.DataFrame, *, key: str | None = None) -> None:
     """A read-only table with the page's headers, yuan with thousands separators, shares as %.
 
@@ -237,7 +272,8 @@ def show_table(ctx: PageContext, frame: pd.DataFrame, *, key: str | None = None)
     Notes
     -----
     Amounts of millions of yuan are read at a glance only with separators; shares (0–1) are
-    shown as percentages. A numeric column with gaps is shown as text with "—" in the gaps.
+    shown as percentages. A cell without a value shows :data:`GAP`, in text and numeric
+    columns alike; the values stay as they are.
 
     Examples
     --------
@@ -245,12 +281,8 @@ def show_table(ctx: PageContext, frame: pd.DataFrame, *, key: str | None = None)
     True
     """
     config: dict[str, Any] = {}
-    gaps = {c for c in frame.columns
-            if pd.api.types.is_numeric_dtype(frame[c]) and frame[c].isna().any()}
     for column in frame.columns:
         label = labelled(ctx, frame[[column]]).columns[0]
-        if column in gaps:
-            continue
         if column in MONEY_COLUMNS:
             config[label] = st.column_config.NumberColumn(format="localized")
         elif column in SHARE_COLUMNS:
@@ -259,19 +291,8 @@ def show_table(ctx: PageContext, frame: pd.DataFrame, *, key: str | None = None)
             config[label] = st.column_config.NumberColumn(format="%.1f%%")
         elif column in POINT_COLUMNS:
             config[label] = st.column_config.NumberColumn(format="%.2f")
-    shown = labelled(ctx, frame)
-    if gaps:
-        # The values stay numbers; only their display gets "—" where Streamlit prints "None".
-        shown = shown.style.format(_gap_formats(ctx, frame, gaps), na_rep="—")
-    st.dataframe(shown, hide_index=True, key=key, column_config=config)
-
-
-def _gap_formats(ctx: PageContext, frame: pd.DataFrame, gaps: set[str]) -> dict[str, str]:
-    """Display formats, by shown header, of the numeric columns that have gaps."""
-    formats = {**dict.fromkeys(MONEY_COLUMNS, "{:,.0f}"), **dict.fromkeys(SHARE_COLUMNS, "{:.1%}"),
-               **dict.fromkeys(POINT_COLUMNS, "{:.2f}"), "growth": "{:.1f}%"}
-    headers = labelled(ctx, frame[list(gaps)]).columns
-    return {h: formats.get(c, "{:g}") for c, h in zip(gaps, headers, strict=True)}
+    st.dataframe(labelled(ctx, frame), hide_index=True, key=key, column_config=config,
+                 placeholder=GAP)
 
 
 def labelled(ctx: PageContext, frame: pd.DataFrame) -> pd.DataFrame:
