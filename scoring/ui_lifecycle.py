@@ -14,7 +14,7 @@ themselves in :mod:`scoring.ui_lifecycle_plan` (事前评估, 目标审核) and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -40,6 +40,7 @@ from scoring.lifecycle_io import read_table
 from scoring.lifecycle_run_store import list_year_runs
 from scoring.lifecycle_store import list_imports, save_table
 from scoring.ui_lifecycle_tables import (
+    GAP,
     MONEY_COLUMNS,
     POINT_COLUMNS,
     VALUE_KINDS,
@@ -48,7 +49,7 @@ from scoring.ui_lifecycle_tables import (
 )
 from scoring.year import CountyYear, YearResult, run_year
 
-__all__ = ["SECTION", "Setting", "pages", "start_page", "pick_setting", "year_data",
+__all__ = ["SECTION", "Setting", "pages", "start_page", "recorded", "pick_setting", "year_data",
            "year_result", "with_key_results", "show_sources", "import_box", "decision_table"]
 
 SECTION = "lifecycle.section"
@@ -58,6 +59,10 @@ _DEFAULT_CONFIG = "kaijiang-2021"
 _CHOSEN_YEAR = "lifecycle.chosen_year"
 _CHOSEN_CONFIG = "lifecycle.chosen_config"
 _CACHE = "lifecycle.cache"
+_TOAST = "lifecycle.toast"
+# Decision-table columns a person fills in, and the read-only columns that go before them.
+_EDITABLE = ("outcome", "decided_amount", "reason")
+_LEADING = ("name",)
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,36 @@ def start_page(ctx: PageContext, title: str) -> Setting | None:
     if not require_staff(ctx):
         return None
     show_flash()
+    toast = st.session_state.pop(_TOAST, None)
+    if toast:
+        st.toast(toast, icon=":material/check_circle:")
     return pick_setting(ctx)
+
+
+def recorded(message: str) -> None:
+    """Keep a confirmation for the rerun a write triggers: at the page's top and as a toast.
+
+    Parameters
+    ----------
+    message
+        The text, already in the page's language.
+
+    Returns
+    -------
+    None
+
+    Notes
+    -----
+    The message at the top (:func:`indicators.ui_widgets.flash`) is out of sight for someone
+    who recorded at the bottom of a long table; the toast appears wherever they are.
+    :func:`start_page` shows both once.
+
+    Examples
+    --------
+    >>> recorded("已记录 1 项决定。")
+    """
+    flash(message)
+    st.session_state[_TOAST] = message
 
 
 def _years(ctx: PageContext) -> list[int]:
@@ -379,7 +413,8 @@ def import_box(ctx: PageContext, setting: Setting, kinds: Sequence[str], *, key:
 def decision_table(ctx: PageContext, setting: Setting, *, stage: str, frame: pd.DataFrame,
                    options: Sequence[str], key: str, shown: Sequence[str] = (),
                    detail: dict[str, Any] | None = None, amounts: bool = True,
-                   kind: str | None = None) -> None:
+                   kind: str | None = None, colours: Mapping[str, Mapping[str, str]] | None = None,
+                   cut_by: str | None = None) -> None:
     """An editable table of recommendations: decide each, give a reason for any change, record.
 
     Parameters
@@ -391,8 +426,9 @@ def decision_table(ctx: PageContext, setting: Setting, *, stage: str, frame: pd.
     stage
         The stage (:data:`scoring.lifecycle_decision_store.STAGES`).
     frame
-        ``project``, ``recommendation``, ``recommended_amount`` and optionally ``item`` and
-        the read-only columns named in ``shown``.
+        ``project``, ``recommendation`` and ``recommended_amount`` as the kernels recommend
+        them (not a decision laid over them), and optionally ``item`` and the read-only
+        columns named in ``shown``.
     options
         The outcomes a person may choose.
     key
@@ -406,6 +442,11 @@ def decision_table(ctx: PageContext, setting: Setting, *, stage: str, frame: pd.
     kind
         The family of the recommendations and options in the message catalogue
         (:func:`scoring.ui_lifecycle_tables.value_label`); None shows them as they are.
+    colours
+        Shown column → {stored value: background colour} for its cells (e.g. the light).
+    cut_by
+        The only outcome that may carry an amount above zero (双监控: only 调整调减 cuts
+        funds); None when any outcome may.
 
     Returns
     -------
@@ -415,10 +456,12 @@ def decision_table(ctx: PageContext, setting: Setting, *, stage: str, frame: pd.
     -----
     Each row starts at the decision in force, or at the recommendation when none was taken;
     "record" stores every row that differs from the decision in force, so accepting the
-    untouched recommendations is one click. A change without a reason is refused, naming its
-    row, and nothing is stored. Recommendations and choices are shown in the page's language
-    and stored as the kernels name them, so a choice made on the English page stores the same
-    value as on the Chinese one.
+    untouched recommendations is one click. A change without a reason, or an amount on an
+    outcome other than ``cut_by``, is refused, naming its project, and nothing is stored.
+    Recommendations and choices are shown in the page's language and stored as the kernels
+    name them, so a choice made on the English page stores the same value as on the Chinese
+    one. The project, its name, the recommendation and the three columns a person fills in
+    come first, so they are in sight on a laptop; the other facts follow.
 
     Examples
     --------
@@ -438,8 +481,9 @@ def decision_table(ctx: PageContext, setting: Setting, *, stage: str, frame: pd.
                                                  table["recommended_amount"]).to_numpy(float)
     table["reason"] = at["reason"].fillna("").to_numpy()
     table["decided_by"] = at["created_by"].fillna("").to_numpy()
-    columns = ["project", *shown, "recommendation", "recommended_amount", "outcome",
-               "decided_amount", "reason", "decided_by"]
+    leading = [c for c in shown if c in _LEADING]
+    columns = ["project", *leading, "recommendation", "recommended_amount", *_EDITABLE,
+               *[c for c in shown if c not in _LEADING], "decided_by"]
     if not amounts:
         columns = [c for c in columns if c not in ("recommended_amount", "decided_amount")]
     label = {c: ctx.t(f"lifecycle.col.{c}") for c in columns}
@@ -461,12 +505,17 @@ def decision_table(ctx: PageContext, setting: Setting, *, stage: str, frame: pd.
     if amounts:
         config["decided_amount"] = st.column_config.NumberColumn(
             label["decided_amount"], min_value=0.0, format="localized")
-    config["reason"] = st.column_config.TextColumn(label["reason"])
-    edited = st.data_editor(shown_table[columns], key=f"{key}.editor", hide_index=True,
+    config["reason"] = st.column_config.TextColumn(label["reason"], width="large")
+    data: Any = shown_table[columns]
+    painted = {c: v for c, v in (colours or {}).items() if c in columns}
+    if painted:
+        # Painted by the stored value, whatever language the cell is shown in.
+        data = data.style.apply(lambda col: [
+            f"background-color: {painted[col.name][v]}" if v in painted[col.name] else ""
+            for v in table[col.name]], subset=list(painted))
+    edited = st.data_editor(data, key=f"{key}.editor", hide_index=True, placeholder=GAP,
                             column_config=config, width="stretch",
-                            disabled=[c for c in columns if c not in ("outcome",
-                                                                      "decided_amount",
-                                                                      "reason")])
+                            disabled=[c for c in columns if c not in _EDITABLE])
     st.caption(ctx.t("lifecycle.decide.help", n=int(decided.sum()), total=len(table)))
     if not st.button(ctx.t("lifecycle.decide.record"), key=f"{key}.record", type="primary"):
         return
@@ -477,6 +526,16 @@ def decision_table(ctx: PageContext, setting: Setting, *, stage: str, frame: pd.
         recommendation=table["recommendation"].to_numpy(),
         outcome=edited["outcome"].map(lambda v: stored.get(v, v)).to_numpy(),
         item=table["item"].to_numpy(), detail=[dict(detail or {}) for _ in range(len(edited))])
+    if cut_by is not None:
+        funded = (decisions["outcome"] != cut_by).to_numpy() & (
+            np.nan_to_num(decisions["amount"].to_numpy(dtype=float)) > 0)
+        if funded.any():
+            i = int(np.flatnonzero(funded)[0])
+            st.error(ctx.t("lifecycle.decide.amount_not_cut", project=decisions["project"].iat[i],
+                           outcome=names.get(decisions["outcome"].iat[i],
+                                             decisions["outcome"].iat[i]),
+                           cut=names.get(cut_by, cut_by)))
+            return
     try:
         with Session(ctx.engine) as session:
             n = record_decisions(session, year=setting.year, stage=stage, decisions=decisions,
@@ -484,5 +543,5 @@ def decision_table(ctx: PageContext, setting: Setting, *, stage: str, frame: pd.
     except JixiaoError as err:
         show_error(ctx, err)
         return
-    flash(ctx.t("lifecycle.decide.recorded", n=n))
+    recorded(ctx.t("lifecycle.decide.recorded", n=n))
     st.rerun()
