@@ -18,7 +18,7 @@ from sqlmodel import Session
 from indicators.errors import JixiaoError
 from indicators.frameworks import load_builtin
 from indicators.frontdoor import PageContext
-from indicators.ui_widgets import flash, show_error
+from indicators.ui_widgets import show_error
 from scoring.exante import ExanteTriggers, exante_triggers, score_exante
 from scoring.lifecycle_decision_store import (
     check_decisions,
@@ -32,11 +32,18 @@ from scoring.ui_lifecycle import (
     Setting,
     decision_table,
     import_box,
+    recorded,
     show_sources,
     start_page,
     year_data,
 )
-from scoring.ui_lifecycle_tables import show_table, shown_values, value_label, wan_metric
+from scoring.ui_lifecycle_tables import (
+    recommended,
+    show_table,
+    shown_values,
+    value_label,
+    wan_metric,
+)
 from scoring.year import CountyYear
 
 __all__ = ["LEVELS", "FINDING_VERDICTS", "render_exante", "render_targets"]
@@ -121,10 +128,12 @@ def render_exante(ctx: PageContext) -> None:
     project = st.selectbox(ctx.t("lifecycle.exante.project"), list(names),
                            key="lifecycle.exante.project",
                            format_func=lambda p: f"{p} {names[p]}")
-    _assess(ctx, setting, data, project)
+    in_force = decided.loc[decided["project"] == project] if len(decided) else decided
+    _assess(ctx, setting, data, project, None if in_force.empty else in_force.iloc[-1])
 
 
-def _assess(ctx: PageContext, setting: Setting, data: CountyYear, project: str) -> None:
+def _assess(ctx: PageContext, setting: Setting, data: CountyYear, project: str,
+            in_force: pd.Series | None) -> None:
     framework = load_builtin(setting.config.exante.framework)
     sheets = data.exante_sheets
     given = ({} if sheets is None else dict(sheets.loc[sheets["project"] == project,
@@ -168,24 +177,49 @@ def _assess(ctx: PageContext, setting: Setting, data: CountyYear, project: str) 
     if row["below_floor"]:
         st.warning(ctx.t("lifecycle.exante.below_floor",
                          share=f"{setting.config.exante.dimension_floor_share:.0%}"))
-    _decide_exante(ctx, setting, project, row, sheet, asked)
+    _decide_exante(ctx, setting, project, row, sheet, asked, in_force)
+
+
+def _decision_start(ctx: PageContext, labels: list[str], advised: str, cut: float,
+                    asked: float, in_force: pd.Series | None) -> tuple[str, float, str, int]:
+    """Where the form starts: the decision in force (said so on the page), else the
+    recommendation; and the id of that decision (0 for none)."""
+    if in_force is None or in_force["outcome"] not in labels:
+        return advised, cut, "", 0
+    amount = 0.0 if pd.isna(in_force["amount"]) else min(float(in_force["amount"]), asked)
+    st.info(ctx.t("lifecycle.exante.in_force",
+                  outcome=value_label(ctx, "exante", in_force["outcome"]),
+                  amount=f"{amount:,.2f}", by=in_force["created_by"],
+                  at=f"{in_force['created_at']:%Y-%m-%d %H:%M}"))
+    then = (0.0 if pd.isna(in_force["recommended_amount"])
+            else float(in_force["recommended_amount"]))
+    if in_force["recommendation"] != advised or abs(then - cut) > 0.005:
+        st.warning(ctx.t("lifecycle.exante.stale",
+                         outcome=value_label(ctx, "exante", in_force["recommendation"]),
+                         amount=f"{then:,.2f}"))
+    return str(in_force["outcome"]), amount, str(in_force["reason"]), int(in_force["id"])
 
 
 def _decide_exante(ctx: PageContext, setting: Setting, project: str, row: pd.Series,
-                   sheet: pd.DataFrame, asked: float) -> None:
+                   sheet: pd.DataFrame, asked: float, in_force: pd.Series | None) -> None:
     labels = list(setting.config.exante.outcome_bands.labels)
-    recommended, cut = str(row["outcome"]), float(row["cut"])
-    # Keyed by the recommendation, so a re-scored sheet starts the decision at the new one.
-    suffix = f"{project}.{recommended}.{cut:.2f}"
+    advised, cut = str(row["outcome"]), float(row["cut"])
+    start, start_amount, start_reason, decision_id = _decision_start(
+        ctx, labels, advised, cut, asked, in_force)
+    # Keyed by the recommendation and the decision in force, so a re-scored sheet or a new
+    # decision starts the form afresh; an untouched form then records nothing new.
+    suffix = f"{project}.{advised}.{cut:.2f}.{decision_id}"
     outcome = st.radio(ctx.t("lifecycle.exante.outcome"), labels, horizontal=True,
-                       index=labels.index(recommended), key=f"lifecycle.exante.outcome.{suffix}",
+                       index=labels.index(start), key=f"lifecycle.exante.outcome.{suffix}",
                        format_func=lambda v: value_label(ctx, "exante", v))
     amount = st.number_input(ctx.t("lifecycle.exante.amount"), min_value=0.0, max_value=asked,
-                             value=cut, step=1000.0, key=f"lifecycle.exante.amount.{suffix}")
-    reason = st.text_input(ctx.t("lifecycle.decide.reason"), key=f"lifecycle.exante.reason.{project}")
+                             value=start_amount, step=1000.0,
+                             key=f"lifecycle.exante.amount.{suffix}")
+    reason = st.text_input(ctx.t("lifecycle.decide.reason"), value=start_reason,
+                           key=f"lifecycle.exante.reason.{suffix}")
     if st.button(ctx.t("lifecycle.exante.decide"), key="lifecycle.exante.decide", type="primary"):
         decision = pd.DataFrame({
-            "project": [project], "recommendation": [recommended], "recommended_amount": [cut],
+            "project": [project], "recommendation": [advised], "recommended_amount": [cut],
             "outcome": [outcome], "amount": [amount], "reason": [reason],
             "detail": [{"total": float(row["total"]), "request": asked,
                         "approved_amount": asked - float(amount)}]})
@@ -200,8 +234,8 @@ def _decide_exante(ctx: PageContext, setting: Setting, project: str, row: pd.Ser
         except JixiaoError as err:
             show_error(ctx, err)
         else:
-            flash(ctx.t("lifecycle.exante.decided", project=project,
-                        outcome=value_label(ctx, "exante", outcome)))
+            recorded(ctx.t("lifecycle.exante.decided", project=project,
+                           outcome=value_label(ctx, "exante", outcome)))
             st.rerun()
     _history(ctx, setting, "exante", project, kind="exante")
 
@@ -266,9 +300,12 @@ def render_targets(ctx: PageContext) -> None:
         show_error(ctx, err)
         return
     facts = data.projects.set_index("project")
+    # This page shows and decides on what the review recommends, never a decision laid over it.
     table = review.projects.assign(
         name=facts["name"].reindex(review.projects["project"]).to_numpy(),
-        department=facts["department"].reindex(review.projects["project"]).to_numpy())
+        department=facts["department"].reindex(review.projects["project"]).to_numpy(),
+        grade=recommended(review.projects, "grade").to_numpy(),
+        adjustment=recommended(review.projects, "adjustment").to_numpy())
     labels = list(setting.config.target_review.grade_bands.labels)
     cells = st.columns(len(labels) + 2)
     cells[0].metric(ctx.t("lifecycle.targets.n_projects"), len(table))

@@ -9,6 +9,7 @@ by :func:`scoring.ui_lifecycle.pages`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from sqlmodel import Session
 
 from indicators.errors import JixiaoError
 from indicators.frontdoor import PageContext
-from indicators.ui_widgets import flash, show_error
+from indicators.ui_widgets import show_error
 from scoring.application import BATCHES, ApplicationResult, apply_decisions
 from scoring.lifecycle_decision_store import current_decisions, record_decisions
 from scoring.monitoring import CLASSES, LIGHTS, monitor
@@ -26,14 +27,17 @@ from scoring.ui_lifecycle import (
     Setting,
     decision_table,
     import_box,
+    recorded,
     show_sources,
     start_page,
     year_data,
     year_result,
 )
 from scoring.ui_lifecycle_tables import (
+    GAP,
     XLSX,
     labelled,
+    recommended,
     show_table,
     shown_values,
     value_label,
@@ -41,15 +45,19 @@ from scoring.ui_lifecycle_tables import (
     workbook_bytes,
 )
 
-__all__ = ["LIGHT_COLOURS", "GRADE_SOURCES", "decided_batches", "grade_sources",
-           "render_monitoring", "render_application", "render_disclosure"]
+__all__ = ["LIGHT_COLOURS", "CUTTING_CLASS", "GRADE_SOURCES", "recommended_application",
+           "decided_batches", "grade_sources", "render_monitoring", "render_application",
+           "render_disclosure"]
 
 LIGHT_COLOURS: dict[str, str] = {"红灯": "#f8d7da", "黄灯": "#fff3cd", "绿灯": "#d4edda"}
 """Cell colours of the three lights, pale enough to read the text on."""
+CUTTING_CLASS = CLASSES[0]
+"""The only monitoring class that cuts funds (调整调减, DOMAIN.md §1)."""
 GRADE_SOURCES: tuple[str, str] = ("单位自评", "财政重点评价")
 """Where a project's grade in result application came from (stored and exported as such)."""
 # How the public tables' coded columns are shown, by their published (Chinese) header.
-_PUBLIC_KINDS = {"预算类型": "budget", "评价等级": "grade", "指标方向": "direction"}
+_PUBLIC_KINDS = {"预算类型": "budget", "评价等级": "grade", "指标方向": "direction",
+                 "一级指标": "category", "二级指标": "category"}
 
 
 def render_monitoring(ctx: PageContext) -> None:
@@ -105,9 +113,12 @@ def render_monitoring(ctx: PageContext) -> None:
         show_error(ctx, err)
         return
     facts = data.projects.set_index("project")
+    # This page shows and decides on what the rules recommend, never on a decision laid over it.
     p = result.projects.assign(
         name=facts["name"].reindex(result.projects["project"]).to_numpy(),
-        department=facts["department"].reindex(result.projects["project"]).to_numpy())
+        department=facts["department"].reindex(result.projects["project"]).to_numpy(),
+        classification=recommended(result.projects, "classification").to_numpy(),
+        suggested_cut=recommended(result.projects, "suggested_cut").to_numpy())
     # The amount tile gets a double-width column so a four-digit 万元 figure is not cut off.
     cells = st.columns([1] * (len(LIGHTS) + len(CLASSES) - 1) + [2])
     for cell, light in zip(cells, LIGHTS, strict=False):
@@ -123,9 +134,10 @@ def render_monitoring(ctx: PageContext) -> None:
                                                            "light")]
     # Coloured by the label shown, which is the light in the page's language.
     colours = {value_label(ctx, "light", k): v for k, v in LIGHT_COLOURS.items()}
-    st.dataframe(shown.style.format(precision=2, thousands=",", na_rep="")
+    st.dataframe(shown.style.format(precision=2, thousands=",", na_rep=GAP)
                  .map(lambda v: f"background-color: {colours[v]}" if v in colours else "",
-                      subset=light_columns), hide_index=True, key="lifecycle.monitoring.table")
+                      subset=light_columns), hide_index=True, key="lifecycle.monitoring.table",
+                 placeholder=GAP)
     st.subheader(ctx.t("lifecycle.monitoring.decide"))
     flagged = p.loc[p["classification"] != CLASSES[3]]
     if flagged.empty:
@@ -134,8 +146,9 @@ def render_monitoring(ctx: PageContext) -> None:
     decision_table(ctx, setting, stage="monitoring", key="lifecycle.monitoring.decisions",
                    frame=flagged.assign(recommendation=flagged["classification"],
                                         recommended_amount=flagged["suggested_cut"]),
-                   options=CLASSES, shown=("name", "execution_ratio", "light"),
-                   detail={"month": int(month), "rule_set": rule_set}, kind="class")
+                   options=CLASSES, shown=("name", "light", "execution_ratio", "target_progress"),
+                   detail={"month": int(month), "rule_set": rule_set}, kind="class",
+                   colours={"light": LIGHT_COLOURS}, cut_by=CUTTING_CLASS)
 
 
 def decided_batches(decided: pd.DataFrame) -> pd.DataFrame:
@@ -217,28 +230,70 @@ def grade_sources(evaluated: pd.DataFrame) -> pd.DataFrame | None:
         "key_total": evaluated["key_total"].to_numpy(dtype=float)})
 
 
-def _application_table(ctx: PageContext, setting: Setting, app: ApplicationResult,
+def recommended_application(app: ApplicationResult) -> ApplicationResult:
+    """Result application as the kernel recommended it, whatever decisions were laid over it.
+
+    Parameters
+    ----------
+    app
+        :func:`scoring.application.apply_results`'s result, or the year run's
+        (:func:`scoring.year.run_year`), whose plain columns hold the decided values and whose
+        ``recommended_*`` columns the recommendations.
+
+    Returns
+    -------
+    ApplicationResult
+        ``projects`` with the recommended ``action``, ``cut``, ``recover`` and ``rework`` in
+        the plain columns, and ``batches`` counted from them (:func:`decided_batches`).
+
+    Notes
+    -----
+    What a person decides is compared with, and recorded against, the recommendation; a
+    decision compared with itself would never be a change.
+
+    Examples
+    --------
+    >>> from scoring.application import apply_results
+    >>> from scoring.lifecycle_config import load_lifecycle_config
+    >>> ev = pd.DataFrame({"project": ["A"], "grade": ["中"], "budget": [1e6], "spent": [8e5],
+    ...                    "next_amount": [1e6]})
+    >>> rec = apply_results(ev, load_lifecycle_config())
+    >>> laid = rec.projects.assign(recommended_cut=rec.projects["cut"], cut=0.0)
+    >>> back = recommended_application(replace(rec, projects=laid))
+    >>> back.projects["cut"].tolist(), back.batches["amount"].tolist()
+    ([100000.0], [100000.0, 200000.0, 1000000.0])
+    """
+    projects = app.projects.assign(**{c: recommended(app.projects, c).to_numpy()
+                                      for c in ("action", "cut", "recover", "rework")})
+    return replace(app, projects=projects, batches=decided_batches(projects))
+
+
+def _application_table(ctx: PageContext, setting: Setting, rec: pd.DataFrame,
                        facts: pd.DataFrame, sources: pd.DataFrame | None) -> pd.DataFrame:
     with Session(ctx.engine) as session:
         now = current_decisions(session, year=setting.year, stage="application")
-    rec = app.projects
     at = now.set_index("project").reindex(rec["project"])
     decided = at["outcome"].notna().to_numpy()
     detail = at["detail"].map(lambda d: d if isinstance(d, dict) else {})
+    rework = rec["rework"].to_numpy(dtype=bool)
+    # What a person sees and fills in first; the facts behind the recommendation follow.
     table = pd.DataFrame({
         "project": rec["project"].to_numpy(),
         "name": facts["name"].reindex(rec["project"]).to_numpy(),
-        "department": facts["department"].reindex(rec["project"]).to_numpy(),
-        "grade": rec["grade"].to_numpy(), "action": rec["action"].to_numpy(),
-        "next_amount": rec["next_amount"].to_numpy(),
-        "recommended_amount": rec["cut"].to_numpy(),
+        "action": rec["action"].to_numpy(),
+        "recommended_amount": rec["cut"].to_numpy(dtype=float),
         "cut": np.where(decided, at["amount"].to_numpy(dtype=float), rec["cut"].to_numpy()),
-        "recommended_recover": rec["recover"].to_numpy(),
+        "recommended_recover": rec["recover"].to_numpy(dtype=float),
         "recover": np.where(decided, detail.map(lambda d: d.get("recover", np.nan)).to_numpy(
             dtype=float), rec["recover"].to_numpy()),
+        "recommended_rework": rework,
         "rework": np.where(decided, detail.map(lambda d: bool(d.get("rework"))).to_numpy(
-            dtype=bool), rec["rework"].to_numpy(dtype=bool)),
-        "reason": at["reason"].fillna("").to_numpy(), "reasons": rec["reasons"].to_numpy(),
+            dtype=bool), rework),
+        "reason": at["reason"].fillna("").to_numpy(),
+        "grade": rec["grade"].to_numpy(),
+        "department": facts["department"].reindex(rec["project"]).to_numpy(),
+        "next_amount": rec["next_amount"].to_numpy(),
+        "reasons": rec["reasons"].to_numpy(),
         "decided_by": at["created_by"].fillna("").to_numpy()})
     if sources is not None:
         # Beside the grade: which evaluation it is taken from, and both totals.
@@ -273,7 +328,7 @@ def _record_application(ctx: PageContext, setting: Setting, app: ApplicationResu
     except JixiaoError as err:
         show_error(ctx, err)
         return
-    flash(ctx.t("lifecycle.decide.recorded", n=n))
+    recorded(ctx.t("lifecycle.decide.recorded", n=n))
     st.rerun()
 
 
@@ -311,10 +366,12 @@ def render_application(ctx: PageContext) -> None:
     except JixiaoError as err:
         show_error(ctx, err)
         return
-    app = result.application
+    # Recorded against, and shown as, what the kernel recommended: the year run lays the
+    # decisions in force over its plain columns.
+    app = recommended_application(result.application)
     data, sources = year_data(ctx, setting)
     show_sources(ctx, sources, ("projects", "targets", "actuals", "spending", "requests"))
-    table = _application_table(ctx, setting, app, data.projects.set_index("project"),
+    table = _application_table(ctx, setting, app.projects, data.projects.set_index("project"),
                                grade_sources(result.evaluated))
     editable = ("cut", "recover", "rework", "reason")
     labels = {c: ctx.t(f"lifecycle.col.{c}") for c in table.columns}
@@ -324,11 +381,13 @@ def render_application(ctx: PageContext) -> None:
     for c in ("self_total", "key_total"):
         if c in table:
             config[c] = st.column_config.NumberColumn(labels[c], format="%.2f")
-    config["rework"] = st.column_config.CheckboxColumn(labels["rework"])
+    for c in ("recommended_rework", "rework"):
+        config[c] = st.column_config.CheckboxColumn(labels[c])
+    config["reason"] = st.column_config.TextColumn(labels["reason"], width="large")
     # Shown in the page's language; only the editable columns are read back, so the stored
     # decisions and the export keep the kernels' values.
     edited = st.data_editor(shown_values(ctx, table), key="lifecycle.application.editor",
-                            hide_index=True,
+                            hide_index=True, placeholder=GAP,
                             column_config=config, width="stretch",
                             disabled=[c for c in table.columns if c not in editable])
     st.caption(ctx.t("lifecycle.application.help"))
@@ -351,6 +410,23 @@ def render_application(ctx: PageContext) -> None:
                        data=lambda: workbook_bytes(sheets, f"{setting.year} 年度结果应用清单"),
                        file_name=f"结果应用清单_{setting.year}.xlsx", mime=XLSX,
                        key="lifecycle.application.export", on_click="ignore")
+
+
+def _public_formats(ctx: PageContext, table: pd.DataFrame) -> dict[str, Any]:
+    """Number formats of a public table by shown header: yuan with separators, rates and
+    scores to two decimals; target values and weights as they were written."""
+    config: dict[str, Any] = {}
+    for column in map(str, table.columns):
+        # The published headers carry their unit: "(元)" for yuan, "(%)" for a rate.
+        if column.endswith("(元)"):
+            shape = "localized"
+        elif column.endswith("(%)") or column.endswith("得分"):
+            shape = "%.2f"
+        else:
+            continue
+        config[str(value_label(ctx, "header", column))] = st.column_config.NumberColumn(
+            format=shape)
+    return config
 
 
 def render_disclosure(ctx: PageContext) -> None:
@@ -396,7 +472,8 @@ def render_disclosure(ctx: PageContext) -> None:
         # The portal gets the Chinese table; the page shows it in the reader's language.
         shown = shown_values(ctx, table, _PUBLIC_KINDS)
         shown.columns = [value_label(ctx, "header", c) for c in table.columns]
-        st.dataframe(shown, hide_index=True, key=f"lifecycle.disclosure.{name}")
+        st.dataframe(shown, hide_index=True, key=f"lifecycle.disclosure.{name}",
+                     column_config=_public_formats(ctx, table), placeholder=GAP)
         st.download_button(ctx.t("lifecycle.disclosure.csv", name=title),
                            data=table.to_csv(index=False).encode("utf-8-sig"),
                            file_name=f"{name}_{setting.year}.csv", mime="text/csv",

@@ -9,6 +9,8 @@ pandas, and every write is checked in the store afterwards.
 from __future__ import annotations
 
 import doctest
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,9 +29,13 @@ from indicators.frameworks import load_builtin
 from indicators.frontdoor import STAFF_ROLES
 from indicators.i18n import catalogue
 from indicators.resources import data_path
+from scoring.lifecycle_config import load_lifecycle_config
 from scoring.lifecycle_decision_store import current_decisions
+from scoring.lifecycle_demo import demo_county_year
 from scoring.lifecycle_store import current_table, list_imports
 from scoring.ui_lifecycle import SECTION, pages
+from scoring.ui_lifecycle_results import LIGHT_COLOURS
+from scoring.year import run_year
 from tests.scoring.pages import database_copy, frame, run_page, seed_database, texts, wang
 
 EXANTE_POINTS = [leaf.code for leaf in load_builtin("national-exante").leaves()]
@@ -141,14 +147,16 @@ def test_an_assessment_is_scored_and_a_changed_decision_needs_a_reason(url):
         "90.00", "支持", "0.00")
     request = float(frame(at, "项目编码", "触发规则").set_index("项目编码").loc[project, "金额(元)"])
     at.radio[0].set_value("不予支持")
-    at.number_input(key=f"lifecycle.exante.amount.{project}.支持.0.00").set_value(request)
+    suffix = f"{project}.支持.0.00.0"  # recommendation, its cut, no decision in force yet
+    at.number_input(key=f"lifecycle.exante.amount.{suffix}").set_value(request)
     at.button(key="lifecycle.exante.decide").click().run()
-    assert any("没有填写理由" in text for text in texts(at, "error"))
+    # A one-project form names the project, not "row 1" and an internal column name.
+    assert texts(at, "error") == [f"项目 {project}：改变了建议，但没有填写理由"]
     assert decisions(url, "exante").empty
     with Session(get_engine(url)) as session:
         assert current_table(session, year=2021, kind="exante_sheets") is None
 
-    at.text_input(key=f"lifecycle.exante.reason.{project}").input("与已有项目重复").run()
+    at.text_input(key=f"lifecycle.exante.reason.{suffix}").input("与已有项目重复").run()
     at.button(key="lifecycle.exante.decide").click().run()
     assert not at.exception and not at.error
     (row,) = decisions(url, "exante").to_dict("records")
@@ -162,6 +170,33 @@ def test_an_assessment_is_scored_and_a_changed_decision_needs_a_reason(url):
     assert len(sheet) == 20 and set(sheet["project"]) == {project}
     assert set(sheet["level"]) == {"达成"}
     assert frame(at, "项目编码", "触发规则").set_index("项目编码").loc[project, "决定"] == "不予支持"
+    assert any("已记录" in toast for toast in texts(at, "toast"))
+
+
+def test_the_assessment_form_starts_at_the_decision_in_force(url):
+    at = page(url, "lifecycle-exante")
+    project = at.selectbox(key="lifecycle.exante.project").value
+    recommended = {m.label: m.value for m in at.metric}["建议结论"]
+    request = float(frame(at, "项目编码", "触发规则").set_index("项目编码").loc[project, "金额(元)"])
+    other = next(o for o in ("支持", "调整后支持", "不予支持") if o != recommended)
+    at.radio[0].set_value(other)
+    at.number_input(key=at.number_input[-1].key).set_value(request / 2)
+    at.text_input(key=at.text_input[0].key).input("规模过大，压缩一半").run()
+    at.button(key="lifecycle.exante.decide").click().run()
+    assert not at.error
+    # A new session (another day, another browser) opens the same project.
+    again = page(url, "lifecycle-exante")
+    assert again.selectbox(key="lifecycle.exante.project").value == project
+    assert again.radio[0].value == other
+    assert again.number_input[-1].value == request / 2
+    assert again.text_input[0].value == "规模过大，压缩一半"
+    (note,) = [t for t in texts(again, "info") if t.startswith("已记录的决定")]
+    assert f"{other}，追减 {request / 2:,.2f} 元，由 王科长 于" in note
+    # Recording the untouched form stores nothing new: the decision stays as it was.
+    again.button(key="lifecycle.exante.decide").click().run()
+    assert not again.error
+    (row,) = decisions(url, "exante").to_dict("records")
+    assert (row["outcome"], row["amount"], row["n_versions"]) == (other, request / 2, 1)
 
 
 # --------------------------------------------------------------------------- 目标审核
@@ -220,7 +255,7 @@ def test_lights_follow_the_local_rule_and_decisions_are_recorded(url):
 
     edit(at, editor, {0: {"outcome": "正常", "decided_amount": 0.0}})
     at.button(key="lifecycle.monitoring.decisions.record").click().run()
-    assert any("第 1 行" in text and "理由" in text for text in texts(at, "error"))
+    assert texts(at, "error") == [f"项目 {flagged['project'].iloc[0]}：改变了建议，但没有填写理由"]
     edit(at, editor, {0: {"outcome": "正常", "decided_amount": 0.0, "reason": "资金已拨付到位"}})
     at.button(key="lifecycle.monitoring.decisions.record").click().run()
     assert not at.error
@@ -228,6 +263,62 @@ def test_lights_follow_the_local_rule_and_decisions_are_recorded(url):
     first = stored.loc[flagged["project"].iloc[0]]
     assert (first["outcome"], first["changed"], first["n_versions"]) == ("正常", True, 2)
     assert int(stored["changed"].sum()) == 1
+
+
+def test_only_adjust_or_cut_may_carry_an_amount_at_monitoring(url):
+    at = page(url, "lifecycle-monitoring")
+    editor = "lifecycle.monitoring.decisions.editor"
+    flagged = at.data_editor(key=editor).value
+    project = flagged["project"].iloc[0]
+    edit(at, editor, {0: {"outcome": "督促加快", "decided_amount": 50_000.0,
+                          "reason": "四季度集中支付"}})
+    at.button(key="lifecycle.monitoring.decisions.record").click().run()
+    (message,) = texts(at, "error")
+    assert message.startswith(f"项目 {project}：决定为“督促加快”，但决定金额大于 0")
+    assert "只有“调整调减”调减资金" in message
+    assert decisions(url, "monitoring").empty
+    # In English the same refusal, in English.
+    en = page(url, "lifecycle-monitoring", lang="en")
+    edit(en, editor, {0: {"outcome": "speed up", "decided_amount": 50_000.0, "reason": "x"}})
+    en.button(key="lifecycle.monitoring.decisions.record").click().run()
+    assert texts(en, "error")[0].startswith(f"Project {project}: decided “speed up”")
+    assert decisions(url, "monitoring").empty
+    # The same row with no amount is recorded.
+    edit(at, editor, {0: {"outcome": "督促加快", "decided_amount": 0.0, "reason": "四季度集中支付"}})
+    at.button(key="lifecycle.monitoring.decisions.record").click().run()
+    assert not at.error
+    assert decisions(url, "monitoring").set_index("project").loc[project, "outcome"] == "督促加快"
+
+
+def _styled_rows(styles: str, colour: str) -> set[int]:
+    """Rows of a styled table whose cells carry this background colour (from Styler's CSS)."""
+    rows = set()
+    for selectors, body in re.findall(r"([^{}]+)\{([^}]*)\}", styles):
+        if colour in body:
+            rows |= {int(n) for n in re.findall(r"_row(\d+)_col", selectors)}
+    return rows
+
+
+def test_decision_tables_put_the_decision_first_and_give_the_reason_room(url):
+    mon = page(url, "lifecycle-monitoring")
+    element = mon.data_editor(key="lifecycle.monitoring.decisions.editor")
+    shown = element.value
+    assert shown.columns.tolist()[:7] == ["project", "name", "recommendation",
+                                          "recommended_amount", "outcome", "decided_amount",
+                                          "reason"]
+    assert json.loads(element.proto.columns)["reason"]["width"] == "large"
+    # Each light cell is painted in its light's colour, as in the table above it.
+    for light, colour in LIGHT_COLOURS.items():
+        expected = set(np.flatnonzero((shown["light"] == light).to_numpy()))
+        assert _styled_rows(element.proto.arrow_data.styler.styles, colour) == expected
+    assert set(shown["light"]) <= set(LIGHT_COLOURS)
+
+    app = page(url, "lifecycle-application")
+    element = app.data_editor(key="lifecycle.application.editor")
+    assert element.value.columns.tolist()[:10] == [
+        "project", "name", "action", "recommended_amount", "cut", "recommended_recover",
+        "recover", "recommended_rework", "rework", "reason"]
+    assert json.loads(element.proto.columns)["reason"]["width"] == "large"
 
 
 # --------------------------------------------------------------------------- 结果应用, 信息公开
@@ -243,7 +334,8 @@ def test_result_application_records_changes_with_reasons_and_exports(url):
     assert batches.loc["追减", "按决定计金额(元)"] == recommended_cut
     edit(at, editor, {cut_row: {"cut": 0.0}})
     at.button(key="lifecycle.application.record").click().run()
-    assert any(f"第 {cut_row + 1} 行改变了建议，但没有填写理由" in t for t in texts(at, "error"))
+    assert texts(at, "error") == [
+        f"项目 {table['project'].iloc[cut_row]}：改变了建议，但没有填写理由"]
     assert decisions(url, "application").empty
     edit(at, editor, {cut_row: {"cut": 0.0, "reason": "政策刚性支出，经预算会议研究保留"}})
     at.button(key="lifecycle.application.record").click().run()
@@ -256,6 +348,76 @@ def test_result_application_records_changes_with_reasons_and_exports(url):
     assert batches.loc["追减", "按决定计金额(元)"] == pytest.approx(
         recommended_cut - table["cut"].iloc[cut_row])
     assert at.get("download_button")
+    assert any("已记录" in toast for toast in texts(at, "toast"))
+
+
+def test_result_application_keeps_the_recommendation_beside_a_recorded_decision(url):
+    # The kernel's recommendations, computed apart from the page: the demo year, no decisions.
+    config = load_lifecycle_config("kaijiang-2021")
+    kernel = run_year(demo_county_year(config), config).application
+    expected = kernel.projects.set_index("project")
+    at = page(url, "lifecycle-application")
+    editor = "lifecycle.application.editor"
+    table = at.data_editor(key=editor).value
+    row = int(np.flatnonzero(table["recommended_amount"].to_numpy() > 0)[0])
+    project = table["project"].iloc[row]
+    kernel_cut = float(expected.loc[project, "cut"])
+    assert table["recommended_amount"].iloc[row] == kernel_cut
+    edit(at, editor, {row: {"cut": kernel_cut / 2, "reason": "经预算会议研究减半追减"}})
+    at.button(key="lifecycle.application.record").click().run()
+    assert not at.error
+    # Drawn afresh from the stored decision (a new session): recommendation and decision apart.
+    again = page(url, "lifecycle-application")
+    shown = again.data_editor(key=editor).value.set_index("project")
+    assert shown.loc[project, "recommended_amount"] == kernel_cut
+    assert shown.loc[project, "cut"] == kernel_cut / 2
+    assert shown.loc[project, "reason"] == "经预算会议研究减半追减"
+    assert (shown["recommended_amount"] == expected.loc[shown.index, "cut"]).all()
+    batches = frame(again, "批次", "按决定计金额(元)").set_index("批次")
+    assert batches.loc["追减", "金额(元)"] == pytest.approx(float(expected["cut"].sum()))
+    assert batches.loc["追减", "按决定计金额(元)"] == pytest.approx(
+        float(expected["cut"].sum()) - kernel_cut / 2)
+    stored = decisions(url, "application").set_index("project").loc[project]
+    assert (stored["recommended_amount"], stored["amount"]) == (kernel_cut, kernel_cut / 2)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("key", ["lifecycle-exante", "lifecycle-targets", "lifecycle-monitoring",
+                                 "lifecycle-application", "lifecycle-disclosure"])
+def test_every_table_shows_a_dash_where_a_value_is_missing(url, key, lang):
+    at = page(url, key, lang=lang)
+    assert not at.exception
+    elements = [*at.dataframe, *at.data_editor]
+    assert elements
+    # Streamlit prints "None" in an empty cell unless the table names its placeholder.
+    assert {element.proto.placeholder for element in elements} == {"—"}
+
+
+def test_the_ex_ante_listing_has_empty_cells_to_show(url):
+    # The dash matters: new projects have no previous amount, undecided ones no decided cut.
+    listing = frame(page(url, "lifecycle-exante"), "项目编码", "触发规则")
+    assert listing["上年金额(元)"].isna().any() and listing["决定追减(元)"].isna().all()
+
+
+def test_disclosure_shows_yuan_with_separators_and_categories_in_english(url):
+    zh = page(url, "lifecycle-disclosure")
+    (own,) = [d for d in zh.dataframe if "自评得分" in d.value.columns]
+    config = json.loads(own.proto.columns)
+    for header in ("预算数(元)", "执行数(元)"):
+        assert config[header]["type_config"]["format"] == "localized"
+    assert config["自评得分"]["type_config"]["format"] == "%.2f"
+    targets_zh = frame(zh, "一级指标")
+    assert set(targets_zh["一级指标"]) <= {"产出指标", "成本指标", "效益指标", "满意度指标"}
+    en = page(url, "lifecycle-disclosure", lang="en")
+    targets_en = frame(en, "Level-1 indicator")
+    # Row by row, each category as the catalogue names it in English.
+    names = {k.rsplit(".", 1)[1]: v["en"] for k, v in catalogue().items()
+             if k.startswith("lifecycle.value.category.")}
+    for zh_column, en_column in (("一级指标", "Level-1 indicator"),
+                                 ("二级指标", "Level-2 indicator")):
+        assert set(targets_zh[zh_column]) <= set(names)
+        assert targets_en[en_column].tolist() == targets_zh[zh_column].map(names).tolist()
+    assert names["产出指标"] == "output indicators"
 
 
 def test_disclosure_tables_hold_only_public_columns(url):
