@@ -235,11 +235,24 @@ def _lang() -> str:
     return lang if lang in LANGUAGES else "zh"
 
 
+def _keep_choices_across_languages() -> None:
+    # Streamlit remembers a select box's or radio's choice as the text it showed; after a
+    # language switch that text matches no option, so the box shows the old word or nothing.
+    # Handing each kept value back makes the next run show it in the new language. Booleans
+    # (buttons, check boxes) and containers (uploads, table edits) are left alone: a button's
+    # or an editor's value may not be set this way, and their display has no translated text.
+    for key in list(st.session_state.keys()):
+        value = st.session_state[key]
+        if key != _LANG_KEY and isinstance(value, str | int | float) \
+                and not isinstance(value, bool):
+            st.session_state[key] = value
+
+
 def _sidebar(lang: str, viewer: Viewer | None) -> None:
     with st.sidebar:
         st.markdown(f"**{t('app.title', lang)}**")
         st.radio(t("app.language", lang), LANGUAGES, key=_LANG_KEY, horizontal=True,
-                 format_func=_LANG_NAMES.__getitem__)
+                 format_func=_LANG_NAMES.__getitem__, on_change=_keep_choices_across_languages)
         if viewer is not None:
             st.caption(t("app.signed_in_as", lang, name=viewer.display_name,
                          role=viewer.role.label(lang)))

@@ -176,6 +176,18 @@ def test_language_switch_turns_labels_english(db: str) -> None:
     assert "reports," in at.subheader[0].value
 
 
+def test_a_language_switch_keeps_every_choice_on_the_page(db: str) -> None:
+    at = sign_in(start(), "finance")
+    assert at.radio(key="dashboard.source").value == "demo"
+    at.radio(key="dashboard.source").set_value("stored").run()
+    at.radio(key="app.lang").set_value("en").run()
+    assert not at.exception
+    # Select boxes and radios keep their choice, shown with the English wording.
+    assert at.radio(key="dashboard.source").value == "stored"
+    assert at.selectbox(key="lifecycle.year").value == 2021
+    assert at.selectbox(key="lifecycle.config").value == "kaijiang-2021"
+
+
 def test_invite_link_sets_a_password_once_and_signs_in(db: str) -> None:
     with Session(get_engine(db)) as session:
         admin = store.get_viewer(session, user_id=1)

@@ -318,3 +318,23 @@ def story(browser, app_url: str, shots: Shots) -> None:
     raters.locator("td", has_text=who.display_name).first.wait_for(state="attached")
     shots.take(admin, "admin-raters",
                focus=admin.get_by_role("heading", name=zh("review.results.raters"), exact=True))
+
+
+def test_a_language_switch_keeps_the_overview_choices_in_the_new_language(browser,
+                                                                          app_url: str) -> None:
+    # Streamlit keeps a radio's or select box's choice as the text it showed; without the front
+    # door handing the choices back on a switch, the English page showed "2021 年度" and a radio
+    # with nothing selected (found in a new-user trial).
+    expect.set_options(timeout=STEP_MS)
+    page = sign_in(browser, app_url, "finance")
+    page.get_by_role("heading", name=zh("dashboard.title"), exact=True).wait_for()
+    expect(page.get_by_role("radio", name=zh("dashboard.source.demo"))).to_be_checked()
+    page.get_by_text("English", exact=True).click()
+    page.get_by_role("heading", name=t("dashboard.title", "en"), exact=True).wait_for()
+    settle(page)
+    expect(page.get_by_role("radio", name=t("dashboard.source.demo", "en"))).to_be_checked()
+    year = page.get_by_role("combobox", name=re.compile(t("lifecycle.year", "en")))
+    expect(year).to_have_count(1)
+    # The chosen year is shown with the English wording, not the Chinese "2021 年度".
+    expect(page.get_by_text(zh("lifecycle.year_label", year=2021), exact=True)).to_have_count(0)
+    page.context.close()
