@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 from indicators.errors import InputError
 from scoring.project import round_half_up
 
-__all__ = ["round_money", "format_wan"]
+__all__ = ["round_money", "format_wan", "million"]
 
 
 def round_money(yuan: ArrayLike, round_to: float) -> np.ndarray:
@@ -68,3 +68,31 @@ def format_wan(yuan: float) -> str:
     """
     value = float(round_half_up(float(yuan) / 1e4, 2))
     return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def million(yuan: float) -> str:
+    """An amount in yuan written in millions for the English summary, as exact as 万元 is.
+
+    Parameters
+    ----------
+    yuan
+        The amount in yuan.
+
+    Returns
+    -------
+    str
+        E.g. ``"2.04"`` for 2,040,000 yuan and ``"2.5085"`` for 2,508,500 yuan.
+
+    Notes
+    -----
+    Rounded half up to 0.0001 million (100 yuan), the precision of
+    :func:`scoring.money.format_wan`'s 0.01 万元, so the English and Chinese texts state the
+    same amount; trailing zeros are dropped.
+
+    Examples
+    --------
+    >>> million(2_040_000), million(2_508_500), million(27_397), million(0)
+    ('2.04', '2.5085', '0.0274', '0')
+    """
+    value = float(round_half_up(float(yuan) / 1e6, 4))
+    return f"{value:.4f}".rstrip("0").rstrip(".")

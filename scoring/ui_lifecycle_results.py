@@ -20,7 +20,7 @@ from sqlmodel import Session
 from indicators.errors import JixiaoError
 from indicators.frontdoor import PageContext
 from indicators.ui_widgets import show_error
-from scoring.application import BATCHES, ApplicationResult, apply_decisions
+from scoring.application import ApplicationResult, apply_decisions
 from scoring.lifecycle_decision_store import current_decisions, record_decisions
 from scoring.monitoring import CLASSES, LIGHTS, monitor
 from scoring.ui_lifecycle import (
@@ -44,9 +44,10 @@ from scoring.ui_lifecycle_tables import (
     wan_metric,
     workbook_bytes,
 )
+from scoring.year_decisions import application_batches
 
 __all__ = ["LIGHT_COLOURS", "CUTTING_CLASS", "GRADE_SOURCES", "recommended_application",
-           "decided_batches", "grade_sources", "render_monitoring", "render_application",
+           "grade_sources", "render_monitoring", "render_application",
            "render_disclosure"]
 
 LIGHT_COLOURS: dict[str, str] = {"红灯": "#f8d7da", "黄灯": "#fff3cd", "绿灯": "#d4edda"}
@@ -151,43 +152,6 @@ def render_monitoring(ctx: PageContext) -> None:
                    colours={"light": LIGHT_COLOURS}, cut_by=CUTTING_CLASS)
 
 
-def decided_batches(decided: pd.DataFrame) -> pd.DataFrame:
-    """The three batches as decided: projects and amounts of 追减, 收回 and 反馈整改.
-
-    Parameters
-    ----------
-    decided
-        ``cut``, ``recover``, ``rework`` as decided and ``next_amount`` per project.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``batch``, ``n_projects``, ``amount`` — counted as
-        :func:`scoring.application.apply_results` counts the recommended batches.
-
-    Notes
-    -----
-    追减 and 收回 count projects with a positive amount; 反馈整改 counts the projects sent back
-    and totals next year's funds concerned.
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"cut": [1e5, 0.0], "recover": [0.0, 2e5], "rework": [True, False],
-    ...                   "next_amount": [1e6, 5e5]})
-    >>> decided_batches(d)["amount"].tolist()
-    [100000.0, 200000.0, 1000000.0]
-    """
-    cut = decided["cut"].to_numpy(dtype=float)
-    recover = decided["recover"].to_numpy(dtype=float)
-    rework = decided["rework"].fillna(False).to_numpy(dtype=bool)
-    base = np.nan_to_num(decided["next_amount"].to_numpy(dtype=float))
-    return pd.DataFrame({"batch": list(BATCHES),
-                         "n_projects": [int((cut > 0).sum()), int((recover > 0).sum()),
-                                        int(rework.sum())],
-                         "amount": [float(cut.sum()), float(recover.sum()),
-                                    float(base[rework].sum())]})
-
-
 def grade_sources(evaluated: pd.DataFrame) -> pd.DataFrame | None:
     """Where each evaluated project's grade came from: its self-evaluation or a key evaluation.
 
@@ -244,7 +208,8 @@ def recommended_application(app: ApplicationResult) -> ApplicationResult:
     -------
     ApplicationResult
         ``projects`` with the recommended ``action``, ``cut``, ``recover`` and ``rework`` in
-        the plain columns, and ``batches`` counted from them (:func:`decided_batches`).
+        the plain columns, and ``batches`` counted from them
+        (:func:`scoring.year_decisions.application_batches`).
 
     Notes
     -----
@@ -265,7 +230,7 @@ def recommended_application(app: ApplicationResult) -> ApplicationResult:
     """
     projects = app.projects.assign(**{c: recommended(app.projects, c).to_numpy()
                                       for c in ("action", "cut", "recover", "rework")})
-    return replace(app, projects=projects, batches=decided_batches(projects))
+    return replace(app, projects=projects, batches=application_batches(projects))
 
 
 def _application_table(ctx: PageContext, setting: Setting, rec: pd.DataFrame,
@@ -394,7 +359,7 @@ def render_application(ctx: PageContext) -> None:
     if st.button(ctx.t("lifecycle.decide.record"), key="lifecycle.application.record",
                  type="primary"):
         _record_application(ctx, setting, app, edited)
-    now = decided_batches(table)
+    now = application_batches(table)
     batches = app.batches.assign(n_as_decided=now["n_projects"].to_numpy(),
                                  amount_as_decided=now["amount"].to_numpy())
     st.subheader(ctx.t("lifecycle.application.batches"))

@@ -19,7 +19,7 @@ from scoring.application import BATCHES, ApplicationResult
 from scoring.exante import ExanteAssessment, ExanteTriggers
 from scoring.grades import BandTable, load_bands
 from scoring.lifecycle_config import LifecycleConfig
-from scoring.money import format_wan
+from scoring.money import format_wan, million
 from scoring.monitoring import MonitoringResult
 from scoring.project import round_half_up
 from scoring.target_review import TargetReview
@@ -28,39 +28,11 @@ from scoring.year_departments import DEPARTMENT_COLUMNS, YearDepartments, depart
 if TYPE_CHECKING:
     from scoring.year import CountyYear, YearResult
 
-__all__ = ["million", "summarise", "coverage_table", "grades_by_department", "workbook_sheets"]
+__all__ = ["summarise", "coverage_table", "grades_by_department", "workbook_sheets"]
 
 
 def _count(values: Any, label: str) -> int:
     return int((np.asarray(values, dtype=object) == label).sum())
-
-
-def million(yuan: float) -> str:
-    """An amount in yuan written in millions for the English summary, as exact as 万元 is.
-
-    Parameters
-    ----------
-    yuan
-        The amount in yuan.
-
-    Returns
-    -------
-    str
-        E.g. ``"2.04"`` for 2,040,000 yuan and ``"2.5085"`` for 2,508,500 yuan.
-
-    Notes
-    -----
-    Rounded half up to 0.0001 million (100 yuan), the precision of
-    :func:`scoring.money.format_wan`'s 0.01 万元, so the English and Chinese texts state the
-    same amount; trailing zeros are dropped.
-
-    Examples
-    --------
-    >>> million(2_040_000), million(2_508_500), million(27_397), million(0)
-    ('2.04', '2.5085', '0.0274', '0')
-    """
-    value = float(round_half_up(float(yuan) / 1e6, 4))
-    return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
 def summarise(year: int, config: LifecycleConfig, triggers: ExanteTriggers,

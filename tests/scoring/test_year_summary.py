@@ -10,8 +10,9 @@ import pytest
 from indicators.errors import InputError
 from scoring.lifecycle_config import load_lifecycle_config
 from scoring.lifecycle_demo import demo_county_year
+from scoring.money import million
 from scoring.year import run_year
-from scoring.year_summary import grades_by_department, million, workbook_sheets
+from scoring.year_summary import grades_by_department, workbook_sheets
 
 CONFIG = load_lifecycle_config("kaijiang-2021")
 
