@@ -7,10 +7,11 @@ sheet. Deadlines are calendar days in China Standard Time.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import datetime
 
 from sqlmodel import Session, select
 
+from indicators.clock import BUREAU_TIME, bureau_today
 from indicators.errors import PermissionDeniedError
 from indicators.frontdoor import STAFF_ROLES, Role, Viewer
 from review.access import (
@@ -26,32 +27,8 @@ from review.views import rubric_of, sheet_public
 __all__ = ["BUREAU_TIMEZONE", "bureau_today", "get_sheet", "list_sheets", "my_tasks",
            "rubric_items"]
 
-BUREAU_TIMEZONE = timezone(timedelta(hours=8), "UTC+08:00")
-"""Deadlines are calendar days in China Standard Time (no daylight saving)."""
-
-
-def bureau_today(now: datetime | None = None) -> date:
-    """Today's date in China Standard Time, the calendar deadlines are set in.
-
-    Parameters
-    ----------
-    now
-        An aware time; default the clock.
-
-    Returns
-    -------
-    date
-
-    Notes
-    -----
-    A deadline day ends at midnight in Beijing, 16:00 UTC.
-
-    Examples
-    --------
-    >>> bureau_today(datetime(2021, 6, 30, 17, 0, tzinfo=UTC)).isoformat()
-    '2021-07-01'
-    """
-    return (now or datetime.now(UTC)).astimezone(BUREAU_TIMEZONE).date()
+BUREAU_TIMEZONE = BUREAU_TIME
+"""Deadlines are calendar days in China Standard Time (:data:`indicators.clock.BUREAU_TIME`)."""
 
 
 def rubric_items(session: Session, *, round_id: int) -> list[RubricItem]:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from indicators.clock import BUREAU_TIME, format_time
 from indicators.errors import JixiaoError
 from indicators.frontdoor import PageContext
 
@@ -42,8 +43,6 @@ DASHBOARD_PAGE = "review-dashboard"
 MISSING = "—"
 """What a page shows for a value that is not there (an unscored item, an undefined statistic)."""
 
-# Deadlines and times are read in the bureau's own zone (China Standard Time), as the store does.
-BUREAU_TIME = timezone(timedelta(hours=8), "UTC+08:00")
 
 
 @contextmanager
@@ -223,33 +222,6 @@ def format_date(value: date | None) -> str:
     ('2021-06-30', '—')
     """
     return "—" if value is None else value.isoformat()
-
-
-def format_time(value: datetime | None) -> str:
-    """A stored UTC time in the bureau's zone, to the minute, or an em dash.
-
-    Parameters
-    ----------
-    value
-        An aware datetime (naive values are taken as UTC).
-
-    Returns
-    -------
-    str
-
-    Notes
-    -----
-    The store keeps UTC; people read local time.
-
-    Examples
-    --------
-    >>> format_time(datetime(2021, 6, 30, 1, 5, tzinfo=UTC))
-    '2021-06-30 09:05'
-    """
-    if value is None:
-        return "—"
-    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value
-    return aware.astimezone(BUREAU_TIME).strftime("%Y-%m-%d %H:%M")
 
 
 def _number(digits: int | None):
