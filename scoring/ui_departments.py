@@ -20,8 +20,9 @@ from indicators.frontdoor import PageContext
 from indicators.ui_widgets import show_error
 from scoring.project import round_half_up
 from scoring.ui_lifecycle import import_box, show_sources, start_page, year_data, year_result
-from scoring.ui_lifecycle_tables import XLSX, value_label, workbook_bytes
+from scoring.ui_lifecycle_tables import GAP, XLSX, value_label, workbook_bytes
 from scoring.year_departments import DEPARTMENT_COLUMNS, YearDepartments, department_table
+from scoring.year_overview import label_departments
 
 __all__ = ["GRADE_COLUMNS", "POINT_COLUMNS", "FIRST_COLUMNS", "department_labels",
            "rounded_points", "render_departments"]
@@ -59,7 +60,8 @@ def department_labels(ctx: PageContext, frame: pd.DataFrame) -> pd.DataFrame:
     Notes
     -----
     Only what is shown (and the Chinese workbook) changes; the year run's store keeps the
-    kernels' values.
+    kernels' values. The labelling is :func:`scoring.year_overview.label_departments`, which
+    ``jixiao year run``'s workbook uses too.
 
     Examples
     --------
@@ -73,24 +75,7 @@ def department_labels(ctx: PageContext, frame: pd.DataFrame) -> pd.DataFrame:
     >>> department_labels(en, g).values.tolist()
     [['qualitative', 'partly met'], ['≥', '']]
     """
-    out = frame.copy()
-    for column in GRADE_COLUMNS:
-        if column in out:
-            out[column] = out[column].map(lambda v: value_label(ctx, "grade", v))
-    if "direction" in out:
-        out["direction"] = out["direction"].map(lambda v: value_label(ctx, "direction", v))
-    if "qualitative_level" in out:
-        out["qualitative_level"] = out["qualitative_level"].map(lambda v: _level(ctx, v))
-    if "status" in out:
-        out["status"] = out["status"].map(lambda v: ctx.t(f"departments.status.{v}"))
-    if "reason" in out:
-        out["reason"] = out["reason"].map(lambda v: _half(v, ctx.lang))
-    names = {}
-    for column in out.columns:
-        key = f"departments.col.{column}"
-        label = ctx.t(key)
-        names[column] = column if label == key else label
-    return out.rename(columns=names)
+    return label_departments(frame, ctx.lang)
 
 
 def rounded_points(frame: pd.DataFrame) -> pd.DataFrame:
@@ -125,23 +110,6 @@ def rounded_points(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _level(ctx: PageContext, level: object) -> object:
-    """A qualitative level (达成, 部分达成, 未达成) in the page's language; a blank stays blank."""
-    if not isinstance(level, str) or not level:
-        return level
-    key = f"departments.level.{level}"
-    label = ctx.t(key)
-    return level if label == key else label
-
-
-def _half(note: object, lang: str) -> object:
-    """A note written "中文 / English" reduced to the page's half (a plain note kept whole)."""
-    if not isinstance(note, str) or " / " not in note:
-        return note
-    zh, en = note.split(" / ", 1)
-    return zh if lang == "zh" else en
-
-
 def _show(ctx: PageContext, frame: pd.DataFrame, key: str) -> None:
     """A table with the page's labels, points to two decimals and "—" for what is missing."""
     shown = department_labels(ctx, frame)
@@ -151,8 +119,11 @@ def _show(ctx: PageContext, frame: pd.DataFrame, key: str) -> None:
     # Blank text cells read "—" too, as the numbers' gaps do.
     for column in [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])]:
         cells = shown[column].astype(object)
-        shown[column] = cells.where(cells.notna() & (cells != ""), "—")
-    st.dataframe(shown.style.format(formats, na_rep="—"), hide_index=True, key=key)
+        shown[column] = cells.where(cells.notna() & (cells != ""), GAP)
+    # The browser draws an empty numeric cell (a qualitative indicator's target) from the data,
+    # not from the styler's text, and prints "None" unless the table names its placeholder.
+    st.dataframe(shown.style.format(formats, na_rep=GAP), hide_index=True, key=key,
+                 placeholder=GAP)
 
 
 def _indicators(departments: YearDepartments, department: str) -> tuple[pd.DataFrame,

@@ -4,7 +4,9 @@ Pure pandas over what :mod:`scoring.lifecycle_run_store` keeps of a run, so the 
 (:mod:`scoring.ui_dashboard`) only draws: the share of units, projects and funds under each
 stage by budget type, the funds cut, recovered and adjusted at each stage (as the run decided,
 as recommended, and as the decisions in force now say), how many decisions post-date the run,
-and how many departments the run put in each grade.
+and how many departments the run put in each grade. The labels of a run's numbers and of the
+department table live here too, in a given language, so the dashboard's workbook and the one
+``jixiao year run`` writes name them alike.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from indicators.i18n import catalogue, t
+
 __all__ = ["TOTAL", "COVERAGE_STAGES", "FUNDS_COLUMNS", "DecidedSince", "stage_coverage",
-           "stage_funds", "decided_since", "department_grades"]
+           "stage_funds", "decided_since", "department_grades", "coded_label", "number_label",
+           "label_departments"]
 
 TOTAL = "合计"
 """The label of the all-budgets row, as :func:`scoring.year_summary.coverage_table` names it."""
@@ -235,3 +240,151 @@ def department_grades(departments: pd.DataFrame, labels: tuple[str, ...]) -> pd.
     counts = departments["grade"].dropna().value_counts() if "grade" in departments else {}
     return pd.DataFrame({"grade": list(labels),
                          "count": [int(counts.get(g, 0)) for g in labels]})
+
+
+def coded_label(kind: str, value: str, lang: str = "zh", *, english: str = "") -> str:
+    """A coded value (a grade, a verdict) as a table names it: ``lifecycle.value.<kind>.*``.
+
+    Parameters
+    ----------
+    kind
+        The value's family in the catalogue (``grade``, ``exante``, ``direction`` …).
+    value
+        The value as the kernels give it (``优``, ``不予支持``).
+    lang
+        ``"zh"`` or ``"en"``.
+    english
+        An English name known elsewhere (a band's ``label_en``), preferred to the catalogue.
+
+    Returns
+    -------
+    str
+        The value itself in Chinese; in English ``name (值)`` so a reader can match the Chinese
+        tables, or the value alone when no English name is known.
+
+    Examples
+    --------
+    >>> coded_label("grade", "优"), coded_label("exante", "不予支持", "en")
+    ('优', 'reject (不予支持)')
+    """
+    if lang == "zh":
+        return value
+    name = english or t(f"lifecycle.value.{kind}.{value}", lang)
+    return value if name in (value, f"lifecycle.value.{kind}.{value}") else f"{name} ({value})"
+
+
+def number_label(key: str, lang: str = "zh") -> str:
+    """The label of one of a run's numbers (``exante_cut`` → 事前评估追减(元)).
+
+    Parameters
+    ----------
+    key
+        A key of :attr:`scoring.year.YearResult.summary`.
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        The catalogue's ``dashboard.number.<key>``; per-grade and per-outcome counts
+        (``grade_优``, ``dept_grade_优``, ``exante_支持``, ``review_通过``) name their label, in
+        English as ``English (中文)``; an unknown key is returned as it is.
+
+    Notes
+    -----
+    Grade and outcome labels come from the settings, so their counts are labelled by pattern.
+    The dashboard and ``jixiao year run``'s workbook both label 主要数字 with this.
+
+    Examples
+    --------
+    >>> number_label("grade_优"), number_label("exante_cut_recommended")
+    ('自评等级为“优”的项目数', '事前评估建议追减(元)')
+    >>> number_label("exante_不予支持", "en")
+    'Assessments concluding reject (不予支持)'
+    """
+    if f"dashboard.number.{key}" in catalogue():
+        return t(f"dashboard.number.{key}", lang)
+    # The catalogue keeps review verdicts (通过 …) with the grades; dept_grade before grade.
+    for prefix, kind in (("exante", "exante"), ("review", "grade"), ("dept_grade", "grade"),
+                         ("grade", "grade")):
+        if key.startswith(f"{prefix}_"):
+            label = key[len(prefix) + 1:]
+            return t(f"dashboard.number.{prefix}_label", lang,
+                     label=coded_label(kind, label, lang))
+    return key
+
+
+def _level(level: object, lang: str) -> object:
+    """A qualitative level (达成, 部分达成, 未达成) in the language; a blank stays blank."""
+    if not isinstance(level, str) or not level:
+        return level
+    key = f"departments.level.{level}"
+    label = t(key, lang)
+    return level if label == key else label
+
+
+def _half(note: object, lang: str) -> object:
+    """A note written "中文 / English" reduced to the language's half (a plain note kept whole)."""
+    if not isinstance(note, str) or " / " not in note:
+        return note
+    zh, en = note.split(" / ", 1)
+    return zh if lang == "zh" else en
+
+
+def _value(kind: str, value: object, lang: str) -> object:
+    """``lifecycle.value.<kind>.<value>`` in the language, else the value as it is."""
+    if not isinstance(value, str) or not value:
+        return value
+    key = f"lifecycle.value.{kind}.{value}"
+    label = t(key, lang)
+    return value if label == key else label
+
+
+def label_departments(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """A department table with headers, grades, statuses and notes in one language.
+
+    Parameters
+    ----------
+    frame
+        Columns as :mod:`scoring.year_departments` names them.
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same rows; each column ``c`` headed ``departments.col.c`` (部门（单位）, 总分 …);
+        grades, statuses, the direction 定性 and qualitative levels (达成 …) in the language;
+        a bilingual note (``中文 / English``) reduced to its language.
+
+    Notes
+    -----
+    The 部门整体评价 page, the dashboard's workbook and ``jixiao year run``'s workbook all
+    label the table with this, so the three read alike.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"department": ["县教育局"], "status": ["not_evaluated"],
+    ...                   "grade": ["优"], "reason": ["未评价 / not evaluated"]})
+    >>> label_departments(f, "en").values.tolist()
+    [['县教育局', 'not evaluated', 'excellent', 'not evaluated']]
+    >>> label_departments(f).columns.tolist()
+    ['部门（单位）', '评价状态', '等级', '说明']
+    """
+    out = frame.copy()
+    for column in ("grade", "grade_before_veto"):
+        if column in out:
+            out[column] = out[column].map(lambda v: _value("grade", v, lang))
+    if "direction" in out:
+        out["direction"] = out["direction"].map(lambda v: _value("direction", v, lang))
+    if "qualitative_level" in out:
+        out["qualitative_level"] = out["qualitative_level"].map(lambda v: _level(v, lang))
+    if "status" in out:
+        out["status"] = out["status"].map(lambda v: t(f"departments.status.{v}", lang))
+    if "reason" in out:
+        out["reason"] = out["reason"].map(lambda v: _half(v, lang))
+    names = {}
+    for column in out.columns:
+        label = t(f"departments.col.{column}", lang)
+        names[column] = column if label == f"departments.col.{column}" else label
+    return out.rename(columns=names)

@@ -130,6 +130,11 @@ def test_a_chosen_department_shows_its_level1_subtotals_and_leaves(url):
                    if {"指标编码", "指标名称"} <= set(getattr(e.value, "data", e.value).columns))
     shown = element.proto.arrow_data.styler.display_values.decode("utf-8", "ignore")
     assert "—" in shown and "None" not in shown and "nan" not in shown
+    # The browser draws an empty numeric cell from the data, not from the styler's text: only
+    # the table's placeholder keeps it from printing "None".
+    leaves = frame(at, "指标编码", "目标值", "实际值")
+    assert leaves["目标值"].isna().any() and leaves["实际值"].isna().any()
+    assert {e.proto.placeholder for e in at.dataframe} == {"—"}
 
 
 def test_the_english_page_shows_english_labels(url):
@@ -157,6 +162,10 @@ def test_the_english_page_shows_english_labels(url):
     assert levels and levels <= {"met", "partly met", "not met"}
     for column in ("Direction", "Qualitative level"):
         assert not [v for v in leaves[column] if CJK.search(str(v))], column
+    # A qualitative leaf has no target or actual: a dash in English too, never "None".
+    assert leaves.loc[leaves["Direction"] == "qualitative", ["Target", "Actual"]].isna().all(
+        axis=None)
+    assert {e.proto.placeholder for e in at.dataframe} == {"—"}
 
 
 def test_a_facts_file_is_read_and_a_bad_one_names_its_row(url):
