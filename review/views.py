@@ -6,7 +6,7 @@ or a document's bytes never leave through here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from indicators.frontdoor import Role, Viewer
@@ -24,8 +24,8 @@ from review.model import (
 )
 from review.tables import AssignmentRow, AuditRow, ReportRow, RoundRow, UserRow, as_utc
 
-__all__ = ["audit_changes", "audit_entry", "report_public", "round_public", "rubric_of", "sheet_public",
-           "user_public", "viewer_of"]
+__all__ = ["audit_changes", "audit_entry", "earlier_values", "report_public", "round_public",
+           "rubric_of", "sheet_public", "user_public", "viewer_of"]
 
 def viewer_of(row: UserRow) -> Viewer:
     """The signed-in view of an account row.
@@ -278,3 +278,48 @@ def audit_changes(old: Mapping[str, Any] | None,
     before, after = _flat(old), _flat(new)
     fields = list(after) + [f for f in before if f not in after]
     return [(f, before.get(f), after.get(f)) for f in fields if before.get(f) != after.get(f)]
+
+
+def earlier_values(entries: Sequence[AuditEntry],
+                   kinds: Sequence[str]) -> dict[int, Mapping[str, Any]]:
+    """For lines logged with new values only, the values the same person last logged before.
+
+    Parameters
+    ----------
+    entries
+        Audit lines, oldest first.
+    kinds
+        The entity kinds whose lines log only what is there now (e.g. ``delphi_response``,
+        whose save logs how many indicators are rated, not what was before).
+
+    Returns
+    -------
+    dict
+        Entry id → the ``new`` of the previous line of the same kind, entity id and actor;
+        lines with logged ``old`` values, or with no earlier line, are absent.
+
+    Notes
+    -----
+    Used to read such a line as a change ("已评指标数：2 → 3"); the log itself is unchanged.
+
+    Examples
+    --------
+    >>> from datetime import datetime, UTC
+    >>> t = datetime(2021, 5, 1, tzinfo=UTC)
+    >>> log = [AuditEntry(1, t, "e1", "delphi_response", 7, "save", new={"rated": 2}),
+    ...        AuditEntry(2, t, "e2", "delphi_response", 7, "save", new={"rated": 1}),
+    ...        AuditEntry(3, t, "e1", "delphi_response", 7, "save", new={"rated": 3})]
+    >>> earlier_values(log, ["delphi_response"])
+    {3: {'rated': 2}}
+    """
+    wanted = set(kinds)
+    last: dict[tuple[str, int | None, str], Mapping[str, Any]] = {}
+    found: dict[int, Mapping[str, Any]] = {}
+    for entry in entries:
+        if entry.entity not in wanted or entry.new is None:
+            continue
+        key = (entry.entity, entry.entity_id, entry.actor)
+        if entry.old is None and key in last:
+            found[entry.entry_id] = last[key]
+        last[key] = entry.new
+    return found
