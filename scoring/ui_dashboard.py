@@ -21,10 +21,10 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
+from indicators.clock import format_time
 from indicators.demo import DEMO_YEAR
 from indicators.errors import JixiaoError
 from indicators.frontdoor import STAFF_ROLES, PageContext, PageSpec
-from indicators.i18n import catalogue
 from indicators.ui_widgets import show_error
 from scoring.county_year_store import YEAR_KINDS, load_county_year
 from scoring.grades import BandTable, load_bands
@@ -35,6 +35,7 @@ from scoring.report import grade_stack_chart
 from scoring.ui_departments import department_labels, render_departments, rounded_points
 from scoring.ui_lifecycle import SECTION, Setting, start_page, with_key_results
 from scoring.ui_lifecycle_tables import (
+    GAP,
     XLSX,
     labelled,
     show_table,
@@ -48,11 +49,13 @@ from scoring.year_overview import (
     FUNDS_COLUMNS,
     TOTAL,
     DecidedSince,
+    coded_label,
     decided_since,
     department_grades,
     stage_coverage,
     stage_funds,
 )
+from scoring.year_overview import number_label as overview_number_label
 
 __all__ = ["TOTAL", "COVERAGE_STAGES", "FUNDS_COLUMNS", "DecidedSince", "pages", "stage_coverage",
            "stage_funds", "funds_labels", "decided_since", "grade_names", "budget_labels",
@@ -108,7 +111,7 @@ def funds_labels(ctx: PageContext, funds: pd.DataFrame) -> pd.DataFrame:
     >>> en = PageContext(None, Viewer(1, "w", "王", Role.FINANCE), lang="en")
     >>> f = pd.DataFrame({"stage": ["recover"], "amount": [1.0], "amount_decided": [2.0]})
     >>> funds_labels(en, f).columns.tolist()
-    ['Stage', 'Run, as decided (yuan)', 'Decisions in force now (yuan)']
+    ['Stage', 'Run: decided (yuan)', 'Now: decided (yuan)']
     >>> funds_labels(en, f).iloc[0, 0]
     'Recovered batch'
     """
@@ -153,10 +156,7 @@ def grade_names(ctx: PageContext, bands: BandTable) -> dict[str, str]:
 
 def _named(ctx: PageContext, kind: str, value: str, *, english: str = "") -> str:
     """A coded value on the page: itself in Chinese, ``English (中文)`` on an English page."""
-    if ctx.lang == "zh":
-        return value
-    name = english or str(value_label(ctx, kind, value))
-    return value if name == value else f"{name} ({value})"
+    return coded_label(kind, value, ctx.lang, english=english)
 
 
 def budget_labels(ctx: PageContext, frame: pd.DataFrame) -> pd.DataFrame:
@@ -208,7 +208,9 @@ def number_label(ctx: PageContext, key: str) -> str:
     Notes
     -----
     Grade and outcome labels come from the settings, so their counts are labelled by pattern
-    and their English names come from the catalogue (``lifecycle.value.<kind>.*``).
+    and their English names come from the catalogue (``lifecycle.value.<kind>.*``). The
+    labelling is :func:`scoring.year_overview.number_label`, which ``jixiao year run``'s
+    workbook uses too.
 
     Examples
     --------
@@ -219,15 +221,7 @@ def number_label(ctx: PageContext, key: str) -> str:
     >>> number_label(PageContext(None, ctx.viewer, lang="en"), "exante_不予支持")
     'Assessments concluding reject (不予支持)'
     """
-    if f"dashboard.number.{key}" in catalogue():
-        return ctx.t(f"dashboard.number.{key}")
-    # The catalogue keeps review verdicts (通过 …) with the grades.
-    for prefix, kind in (("exante", "exante"), ("review", "grade"), ("grade", "grade"),
-                         ("dept_grade", "grade")):
-        if key.startswith(f"{prefix}_"):
-            label = key[len(prefix) + 1:]
-            return ctx.t(f"dashboard.number.{prefix}_label", label=_named(ctx, kind, label))
-    return key
+    return overview_number_label(key, ctx.lang)
 
 
 def _run(ctx: PageContext, setting: Setting) -> None:
@@ -315,9 +309,10 @@ def _pick_run(ctx: PageContext, setting: Setting) -> StoredYearRun | None:
     if not runs:
         st.info(ctx.t("dashboard.no_run", year=setting.year))
         return None
-    # The store's label carries raw keys (demo); the picker shows them in the page's language.
+    # The store's label carries raw keys (demo) and UTC; the picker shows them in the page's
+    # language and the bureau's time.
     labels = {r.id: f"#{r.id} {r.year} {r.config} {ctx.t(f'dashboard.source.{r.source}')} "
-                    f"{r.created_at:%Y-%m-%d %H:%M} {r.created_by}" for r in runs}
+                    f"{format_time(r.created_at)} {r.created_by}" for r in runs}
     if st.session_state.get("dashboard.run_id") not in labels:
         st.session_state["dashboard.run_id"] = runs[0].id
     run_id = st.selectbox(ctx.t("dashboard.run_pick"), list(labels), key="dashboard.run_id",
@@ -349,12 +344,23 @@ def _department_grades(ctx: PageContext, setting: Setting,
     return table
 
 
-def _show_numbers(shown: pd.DataFrame, *, money: list[str], key: str) -> None:
+# Pixel widths of the funds table's columns (stage, counts, yuan): 920 px in all fit the wide
+# layout's content at 1440 px beside the sidebar, which automatic widths overran.
+_FUNDS_WIDTHS = {"stage": 150, "n_projects": 130, "n_decided": 130, "amount": 170,
+                 "amount_recommended": 170, "amount_decided": 170}
+
+
+def _show_numbers(shown: pd.DataFrame, *, money: list[str], key: str,
+                  widths: Mapping[str, int] | None = None) -> None:
     """A labelled table: yuan in one format (separators, two decimals), counts whole, gaps "—"."""
     formats = {c: ("{:,.2f}" if c in money else "{:,.0f}") for c in shown.columns
                if pd.api.types.is_numeric_dtype(shown[c]) and not
                pd.api.types.is_bool_dtype(shown[c])}
-    st.dataframe(shown.style.format(formats, na_rep="—"), hide_index=True, key=key)
+    config = {label: st.column_config.Column(width=px) for label, px in (widths or {}).items()}
+    # The browser draws an empty cell (反馈整改 has no amount) from the data, not from the
+    # styler's text, and prints "None" there unless the table names its placeholder.
+    st.dataframe(shown.style.format(formats, na_rep=GAP), hide_index=True, key=key,
+                 column_config=config, placeholder=GAP)
 
 
 def render_dashboard(ctx: PageContext) -> None:
@@ -391,7 +397,7 @@ def render_dashboard(ctx: PageContext) -> None:
     st.caption(ctx.t("dashboard.provenance", config=s.config,
                      source=ctx.t(f"dashboard.source.{s.source}"), month=s.month,
                      rules=ctx.t(f"lifecycle.monitoring.rules.{s.rule_set}"), by=s.created_by,
-                     at=f"{s.created_at:%Y-%m-%d %H:%M}"))
+                     at=format_time(s.created_at)))
     # The run read the demo county's tables, or stored ones filled from the demo in demo mode.
     fill = " --fill-demo" if s.source == "demo" or ctx.demo_mode else ""
     st.caption(ctx.t("dashboard.run_inputs", year=setting.year, fill=fill,
@@ -411,10 +417,12 @@ def render_dashboard(ctx: PageContext) -> None:
     elif newer.recorded:
         st.info(ctx.t("dashboard.decided_since_accepted", n=newer.recorded))
     funds = stage_funds(dict(s.numbers), decisions)
-    _show_numbers(funds_labels(ctx, funds), money=[ctx.t(f"dashboard.funds_col.{c}") for c in
-                                                   ("amount", "amount_recommended",
-                                                    "amount_decided")],
-                  key="dashboard.funds")
+    headers = {"stage": ctx.t("lifecycle.col.stage")} | {
+        c: ctx.t(f"dashboard.funds_col.{c}") for c in FUNDS_COLUMNS}
+    _show_numbers(funds_labels(ctx, funds),
+                  money=[headers[c] for c in ("amount", "amount_recommended", "amount_decided")],
+                  key="dashboard.funds",
+                  widths={headers[c]: px for c, px in _FUNDS_WIDTHS.items()})
     st.caption(ctx.t("dashboard.funds_note"))
     st.subheader(ctx.t("dashboard.coverage"))
     shown = coverage.assign(stage=coverage["stage"].map(lambda k: ctx.t(f"dashboard.stage.{k}")))
@@ -433,6 +441,7 @@ def render_dashboard(ctx: PageContext) -> None:
                                   grade_title=ctx.t("lifecycle.col.grade"),
                                   count_title=ctx.t("scoring.projects.count"), names=names)
         st.altair_chart(chart, width="stretch")
+        st.caption(ctx.t("dashboard.grades_order"))
         shown = labelled(ctx, grades.rename(columns=names))
         _show_numbers(shown, money=[], key="dashboard.grades")
     departments = _department_grades(ctx, setting, stored)

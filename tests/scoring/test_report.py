@@ -116,3 +116,18 @@ def test_grade_stack_chart_names_grades_in_the_legend_and_counts_whole_projects(
     assert data.loc[data["department"] == "甲", "count"].sum() == 2
     axis = spec["encoding"]["x"]["axis"]
     assert axis["tickMinStep"] == 1 and axis["format"] == "d"
+
+
+def test_departments_are_ordered_by_their_share_of_good_grades_not_by_character_code() -> None:
+    # A trial user saw 东城街道, 任市镇, 八庙镇, 县… — character-code order, meaningless.
+    from scoring.report import best_grades_order, grade_stack_chart
+
+    frame = pd.DataFrame({"department": ["东城街道", "任市镇", "八庙镇", "县教育局", "县卫健局"],
+                          "优": [0, 1, 2, 3, 0], "良": [1, 1, 0, 1, 0], "中": [3, 0, 0, 0, 0],
+                          "差": [0, 2, 0, 0, 0]})
+    # 优+良 shares: 1/4, 2/4, 2/2, 4/4, none graded; 县教育局 beats 八庙镇 on projects.
+    expected = ["县教育局", "八庙镇", "任市镇", "东城街道", "县卫健局"]
+    assert best_grades_order(frame, ["优", "良", "中", "差"], by="department") == expected
+    spec = grade_stack_chart(frame, ["优", "良", "中", "差"], by="department", by_title="部门",
+                             grade_title="等级", count_title="项目数").to_dict()
+    assert spec["encoding"]["y"]["sort"] == expected

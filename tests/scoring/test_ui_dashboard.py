@@ -11,6 +11,7 @@ import doctest
 import json
 import re
 import unicodedata
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import click
@@ -94,6 +95,23 @@ def assert_tiles_fit(at: AppTest) -> None:
     assert seen == len(at.metric) > 0
 
 
+# Pixels half a 14 px character takes (a wide CJK one counts two), a cell's padding; and the
+# room of the wide layout's content at 1440 px: less a ~260 px sidebar and 2 × 80 px padding.
+CHAR_PX, CELL_PX, CONTENT_PX = 7, 16, 960
+
+
+def assert_funds_fit(element) -> None:
+    """Every funds column has a set width that holds its header and cells; all fit 1440 px."""
+    value = element.value
+    table = value.data if hasattr(value, "data") else value
+    config = json.loads(element.proto.columns)
+    widths = {name: config[name]["width"] for name in table.columns}
+    assert sum(widths.values()) <= CONTENT_PX, widths
+    for name, px in widths.items():
+        longest = max(width(str(v)) for v in [name, *table[name]])
+        assert longest * CHAR_PX + CELL_PX <= px, (name, px)
+
+
 def sheet(grids: dict, name: str) -> pd.DataFrame:
     rows = grids[name].rows
     return pd.DataFrame(list(rows[1:]), columns=list(rows[0]))
@@ -146,6 +164,15 @@ def test_the_dashboard_shows_the_numbers_of_jixiao_year_run(url, year_run, demo_
     with Session(get_engine(url)) as session:
         (run,) = list_year_runs(session, year=2021)
     assert run.source == "demo" and run.created_by == "王科长"
+    # The run's time reads as the review pages read times: China Standard Time, not UTC.
+    stored_at = run.created_at.replace(tzinfo=UTC) if run.created_at.tzinfo is None \
+        else run.created_at
+    local = (stored_at + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+    utc = stored_at.strftime("%Y-%m-%d %H:%M")
+    picker = " ".join(at.selectbox(key="dashboard.run_id").options)
+    provenance = " ".join(c.value for c in at.caption)
+    assert local in picker and utc not in picker
+    assert local in provenance and utc not in provenance
 
     numbers = report["numbers"]
     shown = frame(at, "代码", "数值")
@@ -160,6 +187,10 @@ def test_the_dashboard_shows_the_numbers_of_jixiao_year_run(url, year_run, demo_
     funds = next(e for e in at.dataframe if "环节" in " ".join(map(str, e.value.columns)))
     shown_text = funds.proto.arrow_data.styler.display_values.decode("utf-8", "ignore")
     assert "—" in shown_text and "None" not in shown_text and "nan" not in shown_text
+    # The browser draws the empty cell from the data, not the styler: only the placeholder
+    # keeps it from printing "None".
+    assert funds.proto.placeholder == "—"
+    assert_funds_fit(funds)
     # One money format in every column: 收回一批 as decided and as recommended, both to the fen.
     for key in ("recover_amount", "recover_amount_recommended", "exante_cut"):
         assert f"{numbers[key]:,.2f}" in shown_text, key
@@ -284,6 +315,9 @@ def test_a_second_run_is_listed_first_and_the_english_page_reads_in_english(url,
         assert not CJK.search(re.sub(r"\([^)]*\)", "", label)), label
     assert "Assessments concluding reject (不予支持)" in set(
         frame(at, "Number", "Value", "Key")["Number"])
+    funds = next(e for e in at.dataframe if "Stage" in " ".join(map(str, e.value.columns)))
+    assert funds.proto.placeholder == "—"
+    assert_funds_fit(funds)
 
 
 def test_key_evaluations_say_how_many_came_back_and_grades_count_whole_projects(url):
@@ -314,8 +348,17 @@ def test_key_evaluations_say_how_many_came_back_and_grades_count_whole_projects(
     # The chart counts projects by department and grade, in whole projects.
     assert "各部门项目评价等级（项目数）" in [s.value for s in at.subheader]
     (chart,) = at.get("vega_lite_chart")
-    axis = json.loads(chart.proto.spec)["encoding"]["x"]["axis"]
+    spec = json.loads(chart.proto.spec)
+    axis = spec["encoding"]["x"]["axis"]
     assert axis["tickMinStep"] == 1 and axis["format"] == "d"
+    # Departments run from the highest share of 优+良 down, as the caption under it says,
+    # not in character-code order.
+    table = frame(at, "主管部门", "合计")
+    good = (table["优"] + table["良"]) / table["合计"]
+    order = spec["encoding"]["y"]["sort"]
+    shares = good.set_axis(table["主管部门"]).loc[order].to_numpy()
+    assert (np.diff(shares) <= 1e-12).all() and order != sorted(order)
+    assert any("占比从高到低" in c.value for c in at.caption)
     table = frame(at, "主管部门", "合计")
     grades = next(e for e in at.dataframe
                   if {"主管部门", "合计"} <= set(getattr(e.value, "data", e.value).columns))
