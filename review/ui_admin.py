@@ -8,6 +8,9 @@ everywhere: the store has no function that changes a line.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -15,12 +18,13 @@ import streamlit as st
 from indicators.errors import JixiaoError
 from indicators.frontdoor import PageContext, Role
 from review import store
+from review.audit_feed import FEED_KINDS, FeedEntry, audit_feed, rubric_names
 from review.auth import create_invite
 from review.model import AuditEntry, UserPublic
 from review.ui_shell import MISSING, format_time, reading, show_error, writing
-from review.views import audit_changes
+from review.views import audit_changes, earlier_values
 
-__all__ = ["invite_link", "render_accounts", "render_audit"]
+__all__ = ["invite_link", "pick_label", "render_accounts", "render_audit"]
 
 _INVITE_KEY = "review.admin.invite_shown"
 _FLASH_KEY = "review.admin.flash"
@@ -210,9 +214,12 @@ def render_audit(ctx: PageContext) -> None:
 
     Notes
     -----
-    Entities and actions read as words of the page's language, and each line's change as
-    "字段：原值 → 新值" (:func:`review.views.audit_changes`); one chosen line is spelt out
-    below the table, and the old and new values exactly as logged (JSON) stay one click
+    Beside the review log's own lines come the other floors' append-only records: lifecycle
+    decisions, year runs and library publications (:func:`review.audit_feed.audit_feed`).
+    Actors read as "姓名（用户名）", entities and actions as words of the page's language,
+    sheet items by their rubric names, and each line's change as "字段：原值 → 新值"
+    (:func:`review.views.audit_changes`); one chosen line, the newest by default, is spelt
+    out below the table, and the old and new values exactly as logged (JSON) stay one click
     away for auditors.
 
     Examples
@@ -226,33 +233,41 @@ def render_audit(ctx: PageContext) -> None:
                           format_func=lambda k: ctx.t(f"review.audit.kind_{k or 'all'}"))
     try:
         with reading(ctx) as session:
-            entries = store.audit_log(session, by=ctx.viewer, entity=entity or None)
+            entries = audit_feed(session, by=ctx.viewer, entity=entity or None)
+            names = {u.username: u.display_name
+                     for u in store.list_users(session, by=ctx.viewer)}
+            items = rubric_names(session, by=ctx.viewer)
     except JixiaoError as err:
         show_error(ctx, err)
         return
     st.caption(ctx.t("review.audit.count", n=len(entries)))
+    seen = _Context(names=names, items=items,
+                    earlier=earlier_values(entries, _LOGGED_AS_COUNTS))
     newest = list(reversed(entries))
     st.dataframe(pd.DataFrame([{
-        ctx.t("review.audit.at"): format_time(e.at), ctx.t("review.audit.actor"): e.actor,
+        ctx.t("review.audit.at"): format_time(e.at),
+        ctx.t("review.audit.actor"): seen.actor(e.actor),
         ctx.t("review.audit.entity"): _label(ctx, "review.audit.entity_", e.entity),
         ctx.t("review.audit.entity_id"): e.entity_id,
         ctx.t("review.audit.action"): _action(ctx, e.action),
-        ctx.t("review.audit.changes"): "；".join(_change_lines(ctx, e)) or None}
+        ctx.t("review.audit.changes"): "；".join(_change_lines(ctx, e, seen)) or None}
         for e in newest]), hide_index=True, width="stretch", placeholder=MISSING)
     if not newest:
         return
-    by_id = {e.entry_id: e for e in newest}
-    chosen = by_id[st.selectbox(
-        ctx.t("review.audit.pick"), list(by_id), key="review.audit.pick",
-        format_func=lambda i: " · ".join((
-            format_time(by_id[i].at), by_id[i].actor or MISSING,
-            f"{_label(ctx, 'review.audit.entity_', by_id[i].entity)} {by_id[i].entity_id}",
-            _action(ctx, by_id[i].action))))]
-    lines = _change_lines(ctx, chosen)
+    by_key = {_key(e): e for e in newest}
+    # Keys, not rows, are the options: the pick stays on its line when newer lines arrive,
+    # and index 0 makes the newest line the first pick in every language.
+    chosen = by_key[st.selectbox(
+        ctx.t("review.audit.pick"), list(by_key), index=0, key="review.audit.pick",
+        format_func=lambda k: pick_label(ctx, by_key[k], seen.actor(by_key[k].actor)))]
+    lines = _change_lines(ctx, chosen, seen)
     st.markdown("\n".join(f"- {_escape(line)}" for line in lines) if lines
                 else ctx.t("review.audit.no_changes"))
     with st.expander(ctx.t("review.audit.raw"), icon=":material/data_object:"):
-        st.json({"old": chosen.old, "new": chosen.new}, expanded=True)
+        raw = {"old": chosen.old, "new": chosen.new}
+        if isinstance(chosen, FeedEntry):
+            raw["about"] = dict(chosen.about)
+        st.json(raw, expanded=True)
         # Headers in the page's language; the cells exactly as logged.
         st.dataframe(pd.DataFrame([{
             ctx.t("review.audit.at"): format_time(e.at), ctx.t("review.audit.actor"): e.actor,
@@ -262,8 +277,50 @@ def render_audit(ctx: PageContext) -> None:
             width="stretch", placeholder=MISSING)
 
 
+def pick_label(ctx: PageContext, entry: AuditEntry, actor: str) -> str:
+    """The line's label in the picker: time, actor, entity and id, action, record number.
+
+    Parameters
+    ----------
+    ctx
+        The page's language.
+    entry
+        An audit line.
+    actor
+        How the actor reads (e.g. "李教授（expert1）").
+
+    Returns
+    -------
+    str
+
+    Notes
+    -----
+    Unique: the record number is unique within its kind, and the kind is in the label, so
+    two saves in the same minute by the same person never read alike.
+
+    Examples
+    --------
+    >>> from datetime import datetime, UTC
+    >>> from indicators.frontdoor import PageContext
+    >>> ctx = PageContext(engine=None, viewer=None, lang="en")
+    >>> e = AuditEntry(12, datetime(2021, 5, 1, 2, 0, tzinfo=UTC), "e1", "sheet", 3, "submit")
+    >>> pick_label(ctx, e, "Li (e1)")
+    '2021-05-01 10:00 · Li (e1) · sheet 3 · submit · No. 12'
+    """
+    return " · ".join((
+        format_time(entry.at), actor or MISSING,
+        f"{_label(ctx, 'review.audit.entity_', entry.entity)} {entry.entity_id or ''}".strip(),
+        _action(ctx, entry.action), ctx.t("review.audit.record", n=entry.entry_id)))
+
+
 _KINDS = ["", "user", "round", "report", "panel", "assignment", "sheet", "delphi_study",
-          "delphi_round", "delphi_response", "delphi_proposal", "ahp_survey", "ahp_member"]
+          "delphi_round", "delphi_response", "delphi_proposal", "ahp_survey", "ahp_member",
+          *FEED_KINDS]
+# Kinds whose lines log what is there now, not what was before; read against the person's
+# previous line of the same thing.
+_LOGGED_AS_COUNTS = ("delphi_response",)
+# Fields holding yuan, shown with thousands separators.
+_MONEY = {"amount", "recommended_amount"}
 
 # Values longer than this are cut in the readable lines; the raw JSON keeps them whole.
 _LONGEST = 60
@@ -294,13 +351,38 @@ def _escape(text: str) -> str:
     return "".join(f"\\{c}" if c in _MARKDOWN else c for c in text)
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What reading the log's codes as words needs, read once per run."""
+
+    names: Mapping[str, str]
+    items: Mapping[int, Mapping[str, str]]
+    earlier: Mapping[int, Mapping[str, Any]]
+
+    def actor(self, username: str) -> str:
+        # Records of other floors may already hold a name rather than a username.
+        name = self.names.get(username)
+        return f"{name}（{username}）" if name and name != username else username
+
+
+def _key(entry: AuditEntry) -> str:
+    # Entry ids are unique within a kind only: the feed's records number from their own tables.
+    return f"{entry.entity}:{entry.entry_id}:{entry.action}"
+
+
 def _shown(ctx: PageContext, entity: str, field: str, value: object) -> str:
-    """One logged value as words: statuses, roles and methods through the catalogue."""
+    """One logged value as words: statuses, roles, methods and stages through the catalogue."""
     if value is None or value == "":
         return MISSING
     if isinstance(value, bool):
         return ctx.t("review.audit.yes" if value else "review.audit.no")
     base = field.split(".", 1)[0]
+    if base in _MONEY and isinstance(value, int | float):
+        return ctx.t("review.audit.yuan", amount=f"{value:,.2f}")
+    if base == "stage":
+        return _label(ctx, "review.audit.stage_", str(value))
+    if base == "source" and entity == "year_run":
+        return _label(ctx, "review.audit.source_", str(value))
     if base == "status":
         prefix = "review.status." if entity == "sheet" else "review.round_status."
         return _label(ctx, prefix, str(value))
@@ -319,14 +401,35 @@ def _shown(ctx: PageContext, entity: str, field: str, value: object) -> str:
     return text if len(text) <= _LONGEST else text[:_LONGEST - 1] + "…"
 
 
-def _change_lines(ctx: PageContext, entry: AuditEntry) -> list[str]:
-    """The line's changes as "字段：原值 → 新值", one per changed field."""
-    lines = []
-    for field, old, new in audit_changes(entry.old, entry.new):
-        base, _, code = field.partition(".")
-        name = _label(ctx, "review.audit.field_", base) + (f" {code}" if code else "")
+def _field_name(ctx: PageContext, entry: AuditEntry, field: str, seen: _Context) -> str:
+    base, _, code = field.partition(".")
+    name = _label(ctx, "review.audit.field_", base)
+    if not code:
+        return name
+    # A sheet's items by the names its round was scored against, the code kept for search.
+    item = seen.items.get(entry.entity_id or 0, {}).get(code) if entry.entity == "sheet" \
+        else None
+    return ctx.t("review.audit.item_named", field=name, item=item, code=code) if item \
+        else f"{name} {code}"
+
+
+def _change_lines(ctx: PageContext, entry: AuditEntry, seen: _Context) -> list[str]:
+    """The line's changes as "字段：原值 → 新值", one per changed field, after what it is about."""
+    lines = [ctx.t("review.audit.line_new", field=_field_name(ctx, entry, field, seen),
+                   new=_shown(ctx, entry.entity, field, value))
+             for field, value in (entry.about.items() if isinstance(entry, FeedEntry) else ())]
+    before = entry.old if entry.old is not None else seen.earlier.get(entry.entry_id)
+    changes = audit_changes(before, entry.new)
+    if before is not None and entry.old is None and not changes:
+        # The line logs only what is there now, and it is what the person's previous line
+        # logged: say so, rather than nothing or a bare count that reads as a change.
+        return lines + [ctx.t("review.audit.line_same", field=_field_name(ctx, entry, f, seen),
+                              value=_shown(ctx, entry.entity, f, v))
+                        for f, _, v in audit_changes(None, entry.new)]
+    for field, old, new in changes:
+        name = _field_name(ctx, entry, field, seen)
         after = _shown(ctx, entry.entity, field, new)
-        if old is None and entry.old is None:
+        if before is None:
             lines.append(ctx.t("review.audit.line_new", field=name, new=after))
         else:
             lines.append(ctx.t("review.audit.line", field=name,

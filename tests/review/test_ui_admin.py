@@ -64,7 +64,7 @@ def test_entities_actions_and_changes_read_as_chinese_words(db: str) -> None:
     assert list(table.columns) == ["时间", "操作人", "对象", "编号", "操作", "变更"]
     assert set(table["对象"]) <= {"账户", "轮次", "报告", "评审组", "分配", "评分表", "德尔菲研究",
                                 "德尔菲轮次", "德尔菲答卷", "德尔菲新增指标建议", "层次分析法问卷",
-                                "层次分析法答卷"}
+                                "层次分析法答卷", "全过程决定", "年度运行", "指标库发布"}
     assert {"创建", "开始评审", "提交评分", "保存草稿", "退回重评"} <= set(table["操作"])
     assert "自动分配（k=4, seed=2021）" in set(table["操作"])
     # The newest line is the reopen, its change spelt out field by field.
@@ -76,9 +76,9 @@ def test_entities_actions_and_changes_read_as_chinese_words(db: str) -> None:
     cells = set(shown_cells(at)[:table.size])
     assert not {"sheet", "round", "save_draft", "submit", "reopen"} & cells
     assert not any(cell.startswith("{") or "auto_assign" in cell for cell in cells)
-    # A draft save names the item whose score changed.
+    # A draft save names the item whose score changed, by the round's rubric.
     drafts = table[table["操作"] == "保存草稿"]["变更"]
-    assert any("得分 YJ0101：— → " in text for text in drafts)
+    assert any("得分「政策和制度依据完整」（YJ0101）：— → " in text for text in drafts)
     assert any("状态：未开始 → 草稿" in text for text in drafts)
     # A round's creation lists what it was created with, without "— →".
     created = table[(table["对象"] == "轮次") & (table["操作"] == "创建")]["变更"].iloc[0]
