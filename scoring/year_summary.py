@@ -24,6 +24,7 @@ from scoring.monitoring import MonitoringResult
 from scoring.project import round_half_up
 from scoring.target_review import TargetReview
 from scoring.year_departments import DEPARTMENT_COLUMNS, YearDepartments, department_table
+from scoring.year_overview import label_departments, number_label
 
 if TYPE_CHECKING:
     from scoring.year import CountyYear, YearResult
@@ -294,20 +295,6 @@ def grades_by_department(evaluated: pd.DataFrame, config: LifecycleConfig) -> pd
     return table.reset_index()
 
 
-_NUMBER_NAMES = {
-    "requests": "下年预算申请数", "exante_triggered": "需事前评估项目数",
-    "exante_count": "已事前评估项目数", "exante_pending": "待评估项目数",
-    "exante_cut": "事前评估追减(元)", "review_projects": "审核项目数",
-    "review_count": "目标审核调整项目数", "review_cut": "目标审核调减(元)",
-    "monitor_count": "监控调整调减项目数", "monitor_cut": "监控调减(元)",
-    "speed_count": "督促加快项目数", "fix_count": "整改纠偏项目数",
-    "self_scope": "自评范围项目数", "self_count": "已自评项目数", "self_unscored": "无法评分项目数",
-    "sample_count": "部门评价抽样数", "key_count": "财政重点评价数",
-    "dept_units": "部门（单位）数", "dept_count": "部门整体评价数",
-    "cut_count": "追减一批项目数", "cut_amount": "追减一批金额(元)",
-    "recover_count": "收回一批项目数", "recover_amount": "收回一批金额(元)",
-    "rework_count": "反馈整改一批项目数", "rework_amount": "反馈整改涉及下年金额(元)",
-}
 _HEADERS = {
     "project": "项目编码", "name": "项目名称", "department": "主管部门", "budget_type": "预算类型",
     "amount": "金额(元)", "previous_amount": "上年金额(元)", "growth": "增幅",
@@ -361,7 +348,9 @@ def workbook_sheets(result: YearResult, config: LifecycleConfig) -> list[tuple[s
     Notes
     -----
     The sheets carry exactly the frames of the result, so the workbook and a dashboard built
-    on the same :class:`~scoring.year.YearResult` show the same numbers.
+    on the same :class:`~scoring.year.YearResult` show the same numbers; 主要数字 and 部门整体评价
+    are labelled as the dashboard labels them (:func:`scoring.year_overview.number_label`,
+    :func:`scoring.year_overview.label_departments`).
 
     Examples
     --------
@@ -374,9 +363,13 @@ def workbook_sheets(result: YearResult, config: LifecycleConfig) -> list[tuple[s
     """
     zh_lines = result.text_zh.split("。")
     lines = [s + "。" for s in zh_lines if s] + [""] + [result.text_en]
-    numbers = pd.DataFrame({"项目": [_NUMBER_NAMES.get(k, k) for k in result.summary],
+    numbers = pd.DataFrame({"项目": [number_label(k, "zh") for k in result.summary],
                             "数值": list(result.summary.values())})
     triggered = result.triggers.triggered
+    departments = department_table(result.departments)[list(DEPARTMENT_COLUMNS)]
+    # Points rounded half up once, at the end, as the dashboard's workbook exports them.
+    departments = departments.assign(**{c: round_half_up(pd.to_numeric(
+        departments[c], errors="coerce")) for c in ("framework_points", "project_points", "total")})
     dims = [] if result.exante is None else [
         c for c in result.exante.results.columns if c not in _HEADERS and c != "outcome_before_floor"]
     exante = (pd.DataFrame() if result.exante is None else _zh(result.exante.results, [
@@ -408,7 +401,7 @@ def workbook_sheets(result: YearResult, config: LifecycleConfig) -> list[tuple[s
         ("结果应用批次", _zh(result.application.batches, ["batch", "n_projects", "amount"])),
         ("分部门等级", result.grades_by_department.rename(
             columns={"department": "主管部门", "total": "合计"})),
-        ("部门整体评价", _zh(department_table(result.departments), list(DEPARTMENT_COLUMNS))),
+        ("部门整体评价", label_departments(departments, "zh")),
         ("参数来源", pd.DataFrame({"参数": list(config.sources), "来源": list(config.sources.values())})),
         *result.disclosure.sheets(),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -53,6 +54,25 @@ def test_year_run_writes_the_summary_workbook(demo_run):
     assert numbers["已自评项目数"] == report["numbers"]["self_count"]
     assert numbers["追减一批金额(元)"] == pytest.approx(report["numbers"]["cut_amount"])
     assert sheets["年度小结"].rows[1][0] in report["summary_zh"]
+
+
+def test_the_workbook_names_every_number_in_chinese(demo_run):
+    # A trial user found 26 rows of 主要数字 named by internal keys (exante_cut_recommended,
+    # dept_grade_优, decisions_applied …) where the dashboard's workbook has Chinese labels.
+    result, out = demo_run
+    keys = list(json.loads(result.output)["numbers"])
+    sheet = openpyxl.load_workbook(out, read_only=True)["主要数字"]
+    rows = list(sheet.iter_rows(values_only=True))
+    labels = [row[0] for row in rows[1:]]
+    assert len(labels) == len(keys) > 40
+    assert not set(labels) & set(keys)
+    assert not [label for label in labels if re.fullmatch(r"[a-z_0-9]+.*", str(label))]
+    assert "事前评估建议追减(元)" in labels and "部门整体评价等级为“优”的部门数" in labels
+    assert "运行时应用的决定数" in labels
+    # The department sheet is headed as the 部门整体评价 page and the dashboard's workbook.
+    headers = next(openpyxl.load_workbook(out, read_only=True)["部门整体评价"].iter_rows(
+        values_only=True))
+    assert headers[:2] == ("部门（单位）", "评价状态") and "总分" in headers
 
 
 def test_year_run_prints_the_summary(cli, tmp_path):

@@ -73,4 +73,19 @@ def test_the_department_sentence_and_sheet(data):
     sheet = dict(workbook_sheets(result, CONFIG))["部门整体评价"]
     assert len(sheet) == n["dept_units"]
     assert int(sheet["等级"].notna().sum()) == n["dept_count"]
-    assert {"部门框架得分", "项目得分(金额加权)", "得分", "等级封顶", "未评分原因"} <= set(sheet.columns)
+    # Headed as the 部门整体评价 page and the dashboard's workbook head it.
+    assert {"部门（单位）", "部门框架得分", "项目得分（金额加权）", "总分", "等级封顶（否决）",
+            "说明"} <= set(sheet.columns)
+    assert not set(sheet["评价状态"]) & {"scored", "incomplete", "unscored", "not_evaluated"}
+    # Points rounded half up to two decimals, as the dashboard's workbook has them.
+    totals = sheet["总分"].dropna()
+    assert (totals.round(2) == totals).all()
+
+
+def test_the_numbers_sheet_names_every_number_as_the_dashboard_does(data):
+    from scoring.year_overview import number_label
+
+    result = run_year(data, CONFIG)
+    sheet = dict(workbook_sheets(result, CONFIG))["主要数字"]
+    assert sheet["项目"].tolist() == [number_label(k, "zh") for k in result.summary]
+    assert not set(sheet["项目"]) & set(result.summary)
