@@ -52,6 +52,8 @@ from review.ui_shell import (
 __all__ = ["render_sheet", "score_key"]
 
 _LAYOUTS = ("side", "tabs")
+# How a score box shows and keeps its number: up to two decimals (e.g. 3.25).
+_SCORE_FORMAT = "%.2f"
 
 
 def _chosen_sheet(tasks: list[TaskPublic]) -> int | None:
@@ -86,9 +88,11 @@ def _item_box(ctx: PageContext, aid: int, item: RubricItem, items: list[RubricIt
         # No min_value/max_value: with them the browser keeps an out-of-range number to itself
         # and says so in an English tooltip; without them it reaches the page, which says it
         # here, in the reader's language, as soon as it is entered.
+        # Two decimals shown and kept: with one, the browser turned a typed 3.33 into 3.3
+        # without a word. The step only sets what the +/- buttons add.
         value = st.number_input(
             ctx.t("review.sheet.score", low=f"{low:g}", high=f"{high:g}"),
-            step=0.5, format="%.1f",
+            step=0.5, format=_SCORE_FORMAT,
             key=score_key(aid, item.code), placeholder=ctx.t("review.sheet.unscored"),
             on_change=save_entered, args=(ctx, aid, items),
             help=ctx.t("review.sheet.range_help", low=f"{low:g}", high=f"{high:g}"))

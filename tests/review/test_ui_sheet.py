@@ -116,3 +116,18 @@ def test_a_score_changed_out_of_range_under_the_confirmation_withdraws_it(db: st
     assert at.button(key="review.sheet.submit")
     assert next(s for s in round_sheets(db) if s.assignment_id == aid).status is not \
         SheetStatus.SUBMITTED
+
+
+def test_a_score_with_two_decimals_is_shown_and_stored_as_typed(db: str) -> None:
+    username, sheet = untouched_sheet(db)
+    aid = sheet.assignment_id
+    at = open_sheet(sign_in(username), aid)
+    box = first_box(at, aid)
+    # The browser formats the box with this; "%.1f" turned a typed 3.33 into 3.3 unsaid.
+    assert box.proto.format == "%.2f"
+    assert "两位小数" in box.proto.help
+    code = box.key.rsplit(".", 1)[1]
+    box.set_value(3.33).run()
+    assert not at.exception and not at.error
+    stored = next(s for s in round_sheets(db) if s.assignment_id == aid)
+    assert stored.scores[code] == 3.33
