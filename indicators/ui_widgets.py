@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
+from indicators.clock import format_time
 from indicators.errors import JixiaoError, ValidationError, ValidationIssue
 from indicators.frontdoor import PageContext
 from indicators.model import LibraryVersion, Status, parse_version
@@ -213,7 +214,7 @@ def show_header(ctx: PageContext, version: LibraryVersion) -> None:
              ctx.t("indicators.header.count", n=len(version.indicators))]
     if version.published_at is not None:
         parts.append(ctx.t("indicators.header.published", by=version.published_by or "—",
-                           at=version.published_at.strftime("%Y-%m-%d %H:%M")))
+                           at=format_time(version.published_at)))
     if version.based_on:
         parts.append(ctx.t("indicators.header.based_on", ref=version.based_on))
     st.markdown(" · ".join(parts))

@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
+from indicators.clock import format_time
 from indicators.errors import JixiaoError
 from indicators.frameworks import builtin_frameworks, load_builtin
 from indicators.frontdoor import STAFF_ROLES, PageContext, PageSpec
@@ -298,8 +299,8 @@ def _history(ctx: PageContext) -> None:
             ctx.t("scoring.history.grades"): [" ".join(f"{g}{n}" for g, n in r.grades.items())
                                               for r in runs],
             ctx.t("scoring.history.by"): [r.created_by for r in runs],
-            ctx.t("scoring.history.at"): [r.created_at.strftime("%Y-%m-%d %H:%M")
-                                          for r in runs],
+            # Stored in UTC; people read the bureau's time, as on the review pages.
+            ctx.t("scoring.history.at"): [format_time(r.created_at) for r in runs],
         }), hide_index=True, key="scoring.projects.history")
 
 

@@ -14,6 +14,7 @@ import re
 import shutil
 import string
 from dataclasses import fields
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -176,6 +177,13 @@ def test_browse_shows_publisher_and_changelog_and_speaks_english(url):
     at.selectbox(key="indicators.browse.version").set_value(TARGET).run()
     assert at.header[0].value == "Browse libraries"
     assert any("published by jixiao" in text for text in texts(at, "markdown"))
+    # The publication time reads in China Standard Time, as the review pages read times.
+    stamp = library(url, TARGET).published_at
+    stamp = stamp.replace(tzinfo=None) if stamp.tzinfo is None else stamp.astimezone(
+        UTC).replace(tzinfo=None)
+    local = (stamp + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+    header = next(text for text in texts(at, "markdown") if "published by jixiao" in text)
+    assert local in header and stamp.strftime("%Y-%m-%d %H:%M") not in header
     changelog = at.dataframe[-1].value
     assert changelog.columns.tolist() == ["Version", "Change", "By", "Date"]
     assert changelog["Version"].tolist() == ["1.0.0"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -130,6 +131,11 @@ def test_demo_county_is_scored_shown_and_saved(url):
     kept = stored.projects.set_index("project")["total"]
     np.testing.assert_allclose(shown.loc[kept.index].to_numpy(dtype=float), kept.to_numpy())
     assert frame(at, "记录", "评分人").shape[0] == 1
+    # The history reads the stored UTC time in China Standard Time, as the review pages do.
+    at_utc = runs[0].created_at
+    at_utc = at_utc if at_utc.tzinfo is None else at_utc.astimezone(UTC).replace(tzinfo=None)
+    shown_at = frame(at, "记录", "评分人").iloc[0, -1]
+    assert shown_at == (at_utc + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
 
 
 def test_uploaded_workbook_is_scored_as_worked_by_hand(url, tmp_path):
