@@ -55,6 +55,8 @@ DEMO_RUBRIC = "report-review-rubric@1.0.0"
 FIRST_BATCH = 6
 """How many key projects (the first by project code) the closed demo round reviewed."""
 # Recorded as the finance officer's reason for using severity-adjusted panel scores.
+# What a report cell says when the county gave nothing (a qualitative target has no value).
+_MISSING_CELL = "—"
 _CHOICE_REASON = "评审人宽严差异明显（人大代表周强评分偏宽），采用宽严调整后得分"
 
 
@@ -98,6 +100,18 @@ class DemoReview:
     closed_round_id: int | None = None
 
 
+def _blank(value: object) -> bool:
+    # pandas reads an empty cell as NaN (or None in an object column): nothing was given.
+    return value is None or value == "" or (isinstance(value, float) and np.isnan(value))
+
+
+def _cell(value: object) -> str:
+    """A report table cell: a dash where nothing was given, numbers without trailing zeros."""
+    if _blank(value):
+        return _MISSING_CELL
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def demo_report_markdown(project: pd.Series, targets: pd.DataFrame, actuals: pd.DataFrame) -> str:
     """The evaluation report of one demo project, as Markdown.
 
@@ -112,7 +126,8 @@ def demo_report_markdown(project: pd.Series, targets: pd.DataFrame, actuals: pd.
     -------
     str
         A short report following the outline of 财预〔2020〕10号 annex 2 (basic facts, the
-        evaluation, targets against actuals, problems, suggestions).
+        evaluation, targets against actuals, problems, suggestions). A value the county did
+        not give (a qualitative target's value and unit) reads as "—".
 
     Notes
     -----
@@ -124,14 +139,20 @@ def demo_report_markdown(project: pd.Series, targets: pd.DataFrame, actuals: pd.
     ...                  "预算类型": "一般公共预算", "项目金额(元)": 1_000_000, "延续年数": 2})
     >>> demo_report_markdown(row, pd.DataFrame(), pd.DataFrame()).splitlines()[0]
     '# 示例项目绩效评价报告'
+    >>> t = pd.DataFrame({"项目编码": ["P1"], "指标编码": ["Q"], "三级指标": ["机制健全性"],
+    ...                   "指标方向": ["定性"], "指标值": [float("nan")], "计量单位": [None]})
+    >>> a = pd.DataFrame({"项目编码": ["P1"], "指标编码": ["Q"], "实际值": [float("nan")],
+    ...                   "定性结论": ["部分达成"]})
+    >>> [line for line in demo_report_markdown(row, t, a).splitlines() if "定性" in line]
+    ['| 机制健全性 | 定性 | — | 部分达成 | — |']
     """
     amount = float(project.get("项目金额(元)", 0.0)) / 10_000
     lines = [
         f"# {project['项目名称']}绩效评价报告", "",
         "## 一、基本情况", "",
         f"- 项目编码：{project['项目编码']}",
-        f"- 主管部门：{project['主管部门']}",
-        f"- 预算类型：{project.get('预算类型', '')}",
+        f"- 主管部门：{_cell(project.get('主管部门'))}",
+        f"- 预算类型：{_cell(project.get('预算类型'))}",
         f"- 预算金额：{amount:,.2f} 万元",
         f"- 已延续年数：{int(project.get('延续年数', 0) or 0)} 年", "",
         "## 二、评价工作开展情况", "",
@@ -144,9 +165,10 @@ def demo_report_markdown(project: pd.Series, targets: pd.DataFrame, actuals: pd.
         merged = targets.merge(actuals, on=["项目编码", "指标编码"], how="left")
         for _, t in merged.iterrows():
             actual = t.get("实际值")
-            shown = t.get("定性结论") if pd.isna(actual) else f"{actual:g}"
-            lines.append(f"| {t['三级指标']} | {t['指标方向']} | {t['指标值']} | "
-                         f"{'' if shown is None or pd.isna(shown) else shown} | {t['计量单位']} |")
+            shown = t.get("定性结论") if _blank(actual) else actual
+            lines.append(" | ".join(("", *(_cell(v) for v in (
+                t.get("三级指标"), t.get("指标方向"), t.get("指标值"), shown,
+                t.get("计量单位"))), "")).strip())
     lines += ["", "## 四、存在的问题", "",
               "部分产出指标未达到年初目标，资金支付进度偏慢，满意度调查样本量偏小。", "",
               "## 五、意见建议", "",

@@ -17,6 +17,7 @@ from review.demo import (
     DEMO_CLOSED_ROUND_TITLE,
     DEMO_ROUND_TITLE,
     FIRST_BATCH,
+    demo_report_markdown,
     seed_demo_review,
 )
 from review.key_results import key_evaluation_results
@@ -117,3 +118,18 @@ def test_demo_severity_finds_the_severe_expert_among_submitted_sheets(engine) ->
         result = store.panel_results(s, round_id=demo.round_id, by=admin, bootstrap=0)
     effects = result.raters.set_index("rater_name")["effect"]
     assert effects.idxmin() == "专家 王建国（高校）" and np.isfinite(effects).all()
+
+
+def test_every_demo_report_prints_a_dash_where_the_county_gave_nothing() -> None:
+    county = load_demo_county()
+    qualitative = set(county.targets.loc[county.targets["指标方向"] == "定性", "项目编码"])
+    assert qualitative
+    for _, project in county.projects.iterrows():
+        code = project["项目编码"]
+        text = demo_report_markdown(project, county.targets[county.targets["项目编码"] == code],
+                                    county.actuals[county.actuals["项目编码"] == code])
+        words = set(text.replace("|", " ").split())
+        assert not {"nan", "NaN", "None"} & words, code
+        if code in qualitative:
+            rows = [line for line in text.splitlines() if "| 定性 |" in line]
+            assert rows and all(line.count("| — |") >= 1 for line in rows), code
