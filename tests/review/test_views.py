@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from indicators.frontdoor import Role
-from review.model import PanelMethod, RoundStatus, SheetStatus
+from review.model import AuditEntry, PanelMethod, RoundStatus, SheetStatus
 from review.tables import AssignmentRow, ReportRow, RoundRow, UserRow
 from review.views import (
     audit_changes,
+    earlier_values,
     report_public,
     round_public,
     rubric_of,
@@ -68,3 +69,18 @@ def test_audit_changes_name_each_changed_field_and_open_scores_by_item() -> None
         ("title", None, "轮次"), ("year", None, 2021)]
     assert audit_changes({"name": "指标"}, None) == [("name", "指标", None)]
     assert audit_changes(None, None) == [] and audit_changes({"a": [1]}, {"a": [1]}) == []
+
+
+def test_a_count_only_line_reads_against_the_same_persons_previous_line() -> None:
+    t = datetime(2021, 5, 1, tzinfo=UTC)
+    log = [AuditEntry(1, t, "e1", "delphi_response", 7, "save", new={"rated": 2}),
+           AuditEntry(2, t, "e2", "delphi_response", 7, "save", new={"rated": 5}),
+           AuditEntry(3, t, "e1", "delphi_response", 8, "save", new={"rated": 1}),
+           AuditEntry(4, t, "e1", "sheet", 7, "save_draft", new={"rated": 9}),
+           AuditEntry(5, t, "e1", "delphi_response", 7, "save", new={"rated": 3}),
+           AuditEntry(6, t, "e1", "delphi_response", 7, "save", old={"rated": 0},
+                      new={"rated": 4})]
+    found = earlier_values(log, ["delphi_response"])
+    # Another expert, another round and another kind are not "before"; a logged old wins.
+    assert found == {5: {"rated": 2}}
+    assert audit_changes(found[5], log[4].new) == [("rated", 2, 3)]
