@@ -23,6 +23,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
+from indicators.clock import format_time
 from indicators.demo import DEMO_YEAR
 from indicators.errors import JixiaoError
 from indicators.frontdoor import STAFF_ROLES, PageContext, PageSpec
@@ -44,13 +45,15 @@ from scoring.ui_lifecycle_tables import (
     MONEY_COLUMNS,
     POINT_COLUMNS,
     VALUE_KINDS,
+    fitted_width,
     shown_values,
     value_labels,
 )
 from scoring.year import CountyYear, YearResult, run_year
 
 __all__ = ["SECTION", "Setting", "pages", "start_page", "recorded", "pick_setting", "year_data",
-           "year_result", "with_key_results", "show_sources", "import_box", "decision_table"]
+           "year_result", "with_key_results", "show_sources", "import_box", "changed_rows",
+           "decision_table"]
 
 SECTION = "lifecycle.section"
 """Message key of the navigation section the lifecycle pages (and the dashboard) sit in."""
@@ -386,7 +389,7 @@ def import_box(ctx: PageContext, setting: Setting, kinds: Sequence[str], *, key:
         done = list_imports(session, year=setting.year, kind=kind)
     if done:
         st.caption(ctx.t("lifecycle.import.last", file=done[0].file_name, n=done[0].n_rows,
-                         by=done[0].created_by, at=f"{done[0].created_at:%Y-%m-%d %H:%M}",
+                         by=done[0].created_by, at=format_time(done[0].created_at),
                          count=len(done)))
     if upload is None:
         return
@@ -408,6 +411,58 @@ def import_box(ctx: PageContext, setting: Setting, kinds: Sequence[str], *, key:
         st.session_state[round_key] = st.session_state.get(round_key, 0) + 1
         flash(ctx.t("lifecycle.import.stored", id=stored.id, n=stored.n_rows))
         st.rerun()
+
+
+def changed_rows(before: pd.DataFrame, after: pd.DataFrame, columns: Sequence[str]
+                 ) -> np.ndarray:
+    """Which rows a person changed in an editor: any of ``columns`` differs from when drawn.
+
+    Parameters
+    ----------
+    before
+        The table as the editor was drawn.
+    after
+        What the editor gives back, the same rows in the same order.
+    columns
+        The columns a person may change.
+
+    Returns
+    -------
+    numpy.ndarray
+        One boolean per row.
+
+    Notes
+    -----
+    Amounts compare within half a fen and missing equals missing, so a figure typed back as
+    it was shown is no change; text compares without surrounding blanks, an empty cell as
+    empty text; anything else compares as it is.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"outcome": ["支持", "支持"], "amount": [1.0, float("nan")],
+    ...                   "reason": ["", None]})
+    >>> b = a.assign(amount=[1.004, float("nan")], reason=["", " "])
+    >>> changed_rows(a, b, ["outcome", "amount", "reason"]).tolist()
+    [False, False]
+    >>> changed_rows(a, b.assign(outcome=["支持", "不予支持"]), ["outcome"]).tolist()
+    [False, True]
+    """
+    changed = np.zeros(len(before), dtype=bool)
+    for column in columns:
+        old, new = before[column].reset_index(drop=True), after[column].reset_index(drop=True)
+        if pd.api.types.is_float_dtype(old) or pd.api.types.is_float_dtype(new):
+            x = pd.to_numeric(old, errors="coerce").to_numpy(dtype=float)
+            y = pd.to_numeric(new, errors="coerce").to_numpy(dtype=float)
+            # Half a fen, as the decision store compares amounts.
+            changed |= (np.isnan(x) != np.isnan(y)) | (
+                np.abs(np.nan_to_num(x) - np.nan_to_num(y)) > 0.005)
+        elif pd.api.types.is_bool_dtype(old):
+            changed |= old.fillna(False).astype(bool).to_numpy() != new.fillna(False).astype(
+                bool).to_numpy()
+        else:
+            changed |= (old.fillna("").astype(str).str.strip().to_numpy()
+                        != new.fillna("").astype(str).str.strip().to_numpy())
+    return changed
 
 
 def decision_table(ctx: PageContext, setting: Setting, *, stage: str, frame: pd.DataFrame,
@@ -454,14 +509,17 @@ def decision_table(ctx: PageContext, setting: Setting, *, stage: str, frame: pd.
 
     Notes
     -----
-    Each row starts at the decision in force, or at the recommendation when none was taken;
-    "record" stores every row that differs from the decision in force, so accepting the
-    untouched recommendations is one click. A change without a reason, or an amount on an
-    outcome other than ``cut_by``, is refused, naming its project, and nothing is stored.
-    Recommendations and choices are shown in the page's language and stored as the kernels
-    name them, so a choice made on the English page stores the same value as on the Chinese
-    one. The project, its name, the recommendation and the three columns a person fills in
-    come first, so they are in sight on a laptop; the other facts follow.
+    Each row starts at the decision in force, or at the recommendation when none was taken.
+    "记录决定" stores only the rows a person changed from what was shown
+    (:func:`changed_rows`); "接受其余全部建议（N 项）" stores the N rows nobody has decided and
+    nobody changed, each as its recommendation — accepting every recommendation is one
+    click, but never the side effect of recording one change. A change without a reason, or an
+    amount on an outcome other than ``cut_by``, is refused, naming its project, and nothing
+    is stored. Recommendations and choices are shown in the page's language and stored as the
+    kernels name them, so a choice made on the English page stores the same value as on the
+    Chinese one. The project, its name, the recommendation and the three columns a person
+    fills in come first, so they are in sight on a laptop; the other facts follow, each column
+    as wide as its header and longest value.
 
     Examples
     --------
@@ -480,7 +538,8 @@ def decision_table(ctx: PageContext, setting: Setting, *, stage: str, frame: pd.
     table["decided_amount"] = at["amount"].where(decided,
                                                  table["recommended_amount"]).to_numpy(float)
     table["reason"] = at["reason"].fillna("").to_numpy()
-    table["decided_by"] = at["created_by"].fillna("").to_numpy()
+    # None, not "", so an undecided row shows the dash rather than a blank that looks lost.
+    table["decided_by"] = at["created_by"].where(at["created_by"].notna(), None).to_numpy()
     leading = [c for c in shown if c in _LEADING]
     columns = ["project", *leading, "recommendation", "recommended_amount", *_EDITABLE,
                *[c for c in shown if c not in _LEADING], "decided_by"]
@@ -494,38 +553,65 @@ def decision_table(ctx: PageContext, setting: Setting, *, stage: str, frame: pd.
     shown_table = shown_values(ctx, table, {c: VALUE_KINDS[c] for c in shown if c in VALUE_KINDS})
     shown_table[["recommendation", "outcome"]] = table[["recommendation", "outcome"]].map(
         lambda v: names.get(v, v))
-    config: dict[str, Any] = {c: st.column_config.Column(label[c]) for c in columns}
+    option_labels = [names.get(o, o) for o in options]
+    width = {c: fitted_width(label[c], [*shown_table[c], *(option_labels if c == "outcome"
+                                                            else ())]) for c in columns}
+    config: dict[str, Any] = {c: st.column_config.Column(label[c], width=width[c])
+                              for c in columns}
     config["outcome"] = st.column_config.SelectboxColumn(
-        label["outcome"], options=[names.get(o, o) for o in options], required=True)
+        label["outcome"], options=option_labels, required=True, width=width["outcome"])
     for c in columns:
         if c in MONEY_COLUMNS:
-            config[c] = st.column_config.NumberColumn(label[c], format="localized")
+            config[c] = st.column_config.NumberColumn(label[c], format="localized",
+                                                      width=width[c])
         elif c in POINT_COLUMNS:
-            config[c] = st.column_config.NumberColumn(label[c], format="%.2f")
+            config[c] = st.column_config.NumberColumn(label[c], format="%.2f", width=width[c])
     if amounts:
         config["decided_amount"] = st.column_config.NumberColumn(
-            label["decided_amount"], min_value=0.0, format="localized")
+            label["decided_amount"], min_value=0.0, format="localized",
+            width=width["decided_amount"])
     config["reason"] = st.column_config.TextColumn(label["reason"], width="large")
     data: Any = shown_table[columns]
     painted = {c: v for c, v in (colours or {}).items() if c in columns}
     if painted:
-        # Painted by the stored value, whatever language the cell is shown in.
-        data = data.style.apply(lambda col: [
-            f"background-color: {painted[col.name][v]}" if v in painted[col.name] else ""
-            for v in table[col.name]], subset=list(painted))
+        # Painted by the stored value, whatever language the cell is shown in; a styled
+        # table shows the styler's text, so the dash and the figures are set here too.
+        data = data.style.format(precision=2, thousands=",", na_rep=GAP).apply(
+            lambda col: [f"background-color: {painted[col.name][v]}" if v in painted[col.name]
+                         else "" for v in table[col.name]], subset=list(painted))
     edited = st.data_editor(data, key=f"{key}.editor", hide_index=True, placeholder=GAP,
                             column_config=config, width="stretch",
                             disabled=[c for c in columns if c not in _EDITABLE])
+    editable = [c for c in _EDITABLE if c in columns]
+    changed = changed_rows(shown_table[columns], edited, editable)
+    rest = ~decided & ~changed
     st.caption(ctx.t("lifecycle.decide.help", n=int(decided.sum()), total=len(table)))
-    if not st.button(ctx.t("lifecycle.decide.record"), key=f"{key}.record", type="primary"):
+    left, right = st.columns(2)
+    record = left.button(ctx.t("lifecycle.decide.record", n=int(changed.sum())),
+                         key=f"{key}.record", type="primary", disabled=not changed.any())
+    accept = right.button(ctx.t("lifecycle.decide.accept", n=int(rest.sum())),
+                          key=f"{key}.accept", disabled=not rest.any())
+    if not (record or accept):
         return
     if not amounts:
         edited = edited.assign(recommended_amount=np.nan, decided_amount=np.nan)
-    # Back to what the kernels call each choice before anything is compared or stored.
-    decisions = edited.rename(columns={"decided_amount": "amount"}).assign(
-        recommendation=table["recommendation"].to_numpy(),
-        outcome=edited["outcome"].map(lambda v: stored.get(v, v)).to_numpy(),
-        item=table["item"].to_numpy(), detail=[dict(detail or {}) for _ in range(len(edited))])
+    if record:
+        # Back to what the kernels call each choice before anything is compared or stored.
+        chosen = edited.rename(columns={"decided_amount": "amount"}).assign(
+            recommendation=table["recommendation"].to_numpy(),
+            outcome=edited["outcome"].map(lambda v: stored.get(v, v)).to_numpy(),
+            item=table["item"].to_numpy()).loc[changed]
+    else:
+        chosen = table.loc[rest].assign(outcome=table.loc[rest, "recommendation"],
+                                        amount=table.loc[rest, "recommended_amount"], reason="")
+    _store_decisions(ctx, setting, stage=stage, decisions=chosen.assign(
+        detail=[dict(detail or {}) for _ in range(len(chosen))]), names=names, cut_by=cut_by)
+
+
+def _store_decisions(ctx: PageContext, setting: Setting, *, stage: str,
+                     decisions: pd.DataFrame, names: Mapping[str, str],
+                     cut_by: str | None) -> None:
+    """Check and record the rows of a decision table; rerun with the count, or say why not."""
     if cut_by is not None:
         funded = (decisions["outcome"] != cut_by).to_numpy() & (
             np.nan_to_num(decisions["amount"].to_numpy(dtype=float)) > 0)
@@ -538,7 +624,8 @@ def decision_table(ctx: PageContext, setting: Setting, *, stage: str, frame: pd.
             return
     try:
         with Session(ctx.engine) as session:
-            n = record_decisions(session, year=setting.year, stage=stage, decisions=decisions,
+            n = record_decisions(session, year=setting.year, stage=stage,
+                                 decisions=decisions.reset_index(drop=True),
                                  created_by=ctx.viewer.display_name, config=setting.config.ref)
     except JixiaoError as err:
         show_error(ctx, err)

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
+from indicators.clock import format_time
 from indicators.errors import JixiaoError
 from indicators.frameworks import load_builtin
 from indicators.frontdoor import PageContext
@@ -64,9 +65,10 @@ def _listing(ctx: PageContext, triggers: ExanteTriggers, decided: pd.DataFrame) 
     out = hit[keep].assign(rules=hit[rules].to_numpy())
     out["growth"] = out["growth"] * 100.0
     at = decided.set_index("project").reindex(out["project"])
-    out["outcome"] = at["outcome"].fillna("").to_numpy()
+    # None where nothing is decided: the table shows the dash, not a blank.
+    out["outcome"] = at["outcome"].where(at["outcome"].notna(), None).to_numpy()
     out["cut_decided"] = at["amount"].to_numpy(dtype=float)
-    out["decided_by"] = at["created_by"].fillna("").to_numpy()
+    out["decided_by"] = at["created_by"].where(at["created_by"].notna(), None).to_numpy()
     return out
 
 
@@ -116,9 +118,10 @@ def render_exante(ctx: PageContext) -> None:
     cells = st.columns(4)
     cells[0].metric(ctx.t("lifecycle.exante.n_requests"), len(triggers.table))
     cells[1].metric(ctx.t("lifecycle.exante.n_triggered"), len(listing))
-    cells[2].metric(ctx.t("lifecycle.exante.n_decided"), int((listing["outcome"] != "").sum()))
+    cells[2].metric(ctx.t("lifecycle.exante.n_decided"), int(listing["outcome"].notna().sum()))
     cells[3].metric(ctx.t("lifecycle.exante.cut_decided"),
-                    wan_metric(float(np.nansum(listing["cut_decided"]))))
+                    wan_metric(float(np.nansum(listing["cut_decided"]))),
+                    help=ctx.t("lifecycle.exante.cut_decided_help"))
     show_table(ctx, shown_values(ctx, listing, {"budget_type": "budget", "outcome": "exante"}),
                key="lifecycle.exante.listing")
     if listing.empty:
@@ -172,8 +175,10 @@ def _assess(ctx: PageContext, setting: Setting, data: CountyYear, project: str,
     cells[0].metric(ctx.t("lifecycle.exante.total"), f"{row['total']:.2f}")
     cells[1].metric(ctx.t("lifecycle.exante.recommended"), value_label(ctx, "exante",
                                                                        row["outcome"]))
-    cells[2].metric(ctx.t("lifecycle.exante.cut"), wan_metric(float(row["cut"])))
-    cells[3].metric(ctx.t("lifecycle.exante.approved"), wan_metric(float(row["approved_amount"])))
+    cells[2].metric(ctx.t("lifecycle.exante.cut"), wan_metric(float(row["cut"])),
+                    help=ctx.t("lifecycle.exante.cut_help"))
+    cells[3].metric(ctx.t("lifecycle.exante.approved"), wan_metric(float(row["approved_amount"])),
+                    help=ctx.t("lifecycle.exante.approved_help"))
     if row["below_floor"]:
         st.warning(ctx.t("lifecycle.exante.below_floor",
                          share=f"{setting.config.exante.dimension_floor_share:.0%}"))
@@ -190,7 +195,7 @@ def _decision_start(ctx: PageContext, labels: list[str], advised: str, cut: floa
     st.info(ctx.t("lifecycle.exante.in_force",
                   outcome=value_label(ctx, "exante", in_force["outcome"]),
                   amount=f"{amount:,.2f}", by=in_force["created_by"],
-                  at=f"{in_force['created_at']:%Y-%m-%d %H:%M}"))
+                  at=format_time(in_force["created_at"])))
     then = (0.0 if pd.isna(in_force["recommended_amount"])
             else float(in_force["recommended_amount"]))
     if in_force["recommendation"] != advised or abs(then - cut) > 0.005:
@@ -249,7 +254,7 @@ def _history(ctx: PageContext, setting: Setting, stage: str, project: str, *,
     with st.expander(ctx.t("lifecycle.decide.history", n=len(history))):
         shown = history[["created_at", "created_by", "item", "recommendation",
                          "recommended_amount", "outcome", "amount", "changed", "reason"]].copy()
-        shown["created_at"] = shown["created_at"].map(lambda t: f"{t:%Y-%m-%d %H:%M}")
+        shown["created_at"] = shown["created_at"].map(format_time)
         show_table(ctx, shown_values(ctx, shown, {"recommendation": kind, "outcome": kind}))
 
 
@@ -312,7 +317,8 @@ def render_targets(ctx: PageContext) -> None:
     for cell, label in zip(cells[1:], labels, strict=False):
         cell.metric(value_label(ctx, "grade", label), int((table["grade"] == label).sum()))
     cells[-1].metric(ctx.t("lifecycle.targets.adjustment"),
-                     wan_metric(float(table["adjustment"].sum())))
+                     wan_metric(float(table["adjustment"].sum())),
+                     help=ctx.t("lifecycle.targets.adjustment_help"))
     show_table(ctx, shown_values(ctx, table[["project", "name", "department", "amount",
                                              "n_findings", "n_errors", "score", "grade",
                                              "adjustment", "codes"]]),

@@ -9,6 +9,7 @@ by :func:`scoring.ui_lifecycle.pages`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -22,9 +23,10 @@ from indicators.frontdoor import PageContext
 from indicators.ui_widgets import show_error
 from scoring.application import ApplicationResult, apply_decisions
 from scoring.lifecycle_decision_store import current_decisions, record_decisions
-from scoring.monitoring import CLASSES, LIGHTS, monitor
+from scoring.monitoring import CLASSES, LIGHTS, MonitoringResult, monitor, sichuan_checkpoint
 from scoring.ui_lifecycle import (
     Setting,
+    changed_rows,
     decision_table,
     import_box,
     recorded,
@@ -36,6 +38,7 @@ from scoring.ui_lifecycle import (
 from scoring.ui_lifecycle_tables import (
     GAP,
     XLSX,
+    fitted_width,
     labelled,
     recommended,
     show_table,
@@ -44,11 +47,11 @@ from scoring.ui_lifecycle_tables import (
     wan_metric,
     workbook_bytes,
 )
-from scoring.year_decisions import application_batches
+from scoring.year_decisions import application_batches, decide_monitoring
 
-__all__ = ["LIGHT_COLOURS", "CUTTING_CLASS", "GRADE_SOURCES", "recommended_application",
-           "grade_sources", "render_monitoring", "render_application",
-           "render_disclosure"]
+__all__ = ["LIGHT_COLOURS", "CUTTING_CLASS", "GRADE_SOURCES", "checkpoint_note",
+           "recommended_application", "grade_sources", "next_year_basis", "render_monitoring",
+           "render_application", "render_disclosure"]
 
 LIGHT_COLOURS: dict[str, str] = {"红灯": "#f8d7da", "黄灯": "#fff3cd", "绿灯": "#d4edda"}
 """Cell colours of the three lights, pale enough to read the text on."""
@@ -75,9 +78,11 @@ def render_monitoring(ctx: PageContext) -> None:
 
     Notes
     -----
-    The cut-off month and the rule set (local lights or Sichuan-style warnings) start at the
-    settings' values and may be changed; each decision records the month and rule set its
-    recommendation came from.
+    The cut-off months offered are those the spending table has, starting at the settings'
+    month where it has one; under the Sichuan-style rule the page names the checkpoint the
+    month is judged by (:func:`checkpoint_note`). Each class and the cut read as decided (the
+    decision in force, else the recommendation) with the rules' figure beneath. Each decision
+    records the month and rule set its recommendation came from.
 
     Examples
     --------
@@ -95,17 +100,22 @@ def render_monitoring(ctx: PageContext) -> None:
         st.info(ctx.t("lifecycle.monitoring.no_data"))
         return
     c = setting.config.monitoring
+    # Only months the spending table has: any other month would light nothing.
+    months = sorted({int(m) for m in data.spending["month"].dropna()} & set(range(1, 13)))
+    if not months:
+        st.info(ctx.t("lifecycle.monitoring.no_data"))
+        return
     left, right = st.columns(2)
-    month = left.selectbox(ctx.t("lifecycle.monitoring.month"), list(range(1, 13)),
-                           index=c.cutoff_month - 1, key="lifecycle.monitoring.month",
+    month = left.selectbox(ctx.t("lifecycle.monitoring.month"), months,
+                           index=months.index(c.cutoff_month) if c.cutoff_month in months
+                           else len(months) - 1, key="lifecycle.monitoring.month",
                            format_func=lambda m: ctx.t("lifecycle.monitoring.month_label", month=m))
     rule_sets = ["lights", "sichuan"]
     rule_set = right.radio(ctx.t("lifecycle.monitoring.rules"), rule_sets, horizontal=True,
                            index=rule_sets.index(c.rule_set), key="lifecycle.monitoring.rules",
                            format_func=lambda r: ctx.t(f"lifecycle.monitoring.rules.{r}"))
-    if not (data.spending["month"] == month).any():
-        st.warning(ctx.t("lifecycle.monitoring.no_month", month=month))
-        return
+    if rule_set == "sichuan":
+        st.caption(checkpoint_note(ctx, month, c.sichuan.checkpoints))
     try:
         result = monitor(data.projects.rename(columns={"amount": "budget"})[["project", "budget"]],
                          data.spending, setting.config, progress=data.progress, month=month,
@@ -120,13 +130,7 @@ def render_monitoring(ctx: PageContext) -> None:
         department=facts["department"].reindex(result.projects["project"]).to_numpy(),
         classification=recommended(result.projects, "classification").to_numpy(),
         suggested_cut=recommended(result.projects, "suggested_cut").to_numpy())
-    # The amount tile gets a double-width column so a four-digit 万元 figure is not cut off.
-    cells = st.columns([1] * (len(LIGHTS) + len(CLASSES) - 1) + [2])
-    for cell, light in zip(cells, LIGHTS, strict=False):
-        cell.metric(value_label(ctx, "light", light), int((p["light"] == light).sum()))
-    for cell, label in zip(cells[len(LIGHTS):], CLASSES[:3], strict=False):
-        cell.metric(value_label(ctx, "class", label), int((p["classification"] == label).sum()))
-    cells[-1].metric(ctx.t("lifecycle.monitoring.cut"), wan_metric(float(p["suggested_cut"].sum())))
+    _monitoring_metrics(ctx, setting, result, p)
     shown = labelled(ctx, shown_values(ctx, p[[
         "project", "name", "department", "budget", "spent", "execution_percent",
         "execution_ratio", "target_progress", "execution_light", "target_light", "light",
@@ -150,6 +154,82 @@ def render_monitoring(ctx: PageContext) -> None:
                    options=CLASSES, shown=("name", "light", "execution_ratio", "target_progress"),
                    detail={"month": int(month), "rule_set": rule_set}, kind="class",
                    colours={"light": LIGHT_COLOURS}, cut_by=CUTTING_CLASS)
+
+
+def checkpoint_note(ctx: PageContext, month: int, checkpoints: Mapping[int, float]) -> str:
+    """Which Sichuan-style checkpoint a cut-off month is judged by, in the page's language.
+
+    Parameters
+    ----------
+    ctx
+        The page context (language).
+    month
+        The cut-off month.
+    checkpoints
+        Checkpoint month → execution floor (%), from the settings.
+
+    Returns
+    -------
+    str
+        The checkpoint in force (the latest at or before ``month``) and every checkpoint; before
+        the first one, that only the gap between attainment and execution warns.
+
+    Notes
+    -----
+    The Sichuan rule sets floors at the end of April, June, August and October
+    (:func:`scoring.monitoring.sichuan_checkpoint`); at any other month the latest floor holds,
+    which a person choosing September should be told.
+
+    Examples
+    --------
+    >>> from indicators.frontdoor import Role, Viewer
+    >>> zh = PageContext(None, Viewer(1, "w", "王", Role.FINANCE))
+    >>> points = {4: 25.0, 6: 40.0, 8: 60.0, 10: 80.0}
+    >>> checkpoint_note(zh, 9, points).split("（")[0]
+    '四川式预警：9 月末按 8 月末的节点判断，预算执行率应不低于 60%'
+    >>> checkpoint_note(zh, 3, points).split("，")[0]
+    '四川式预警：3 月末早于第一个节点（4 月末）'
+    """
+    separator = ctx.t("lifecycle.list_separator")
+    points = separator.join(ctx.t("lifecycle.monitoring.checkpoint", month=m, floor=f"{f:g}")
+                            for m, f in sorted(checkpoints.items()))
+    floor = sichuan_checkpoint(month, checkpoints)
+    if np.isnan(floor):
+        return ctx.t("lifecycle.monitoring.before_checkpoints", month=month,
+                     first=min(checkpoints), points=points)
+    due = max(m for m in checkpoints if m <= month)
+    return ctx.t("lifecycle.monitoring.checkpoint_in_force", month=month, at=due,
+                 floor=f"{floor:g}", points=points)
+
+
+def _monitoring_metrics(ctx: PageContext, setting: Setting, result: MonitoringResult,
+                        p: pd.DataFrame) -> None:
+    """The lights, and each class and the cut as decided with the rules' figure beneath."""
+    with Session(ctx.engine) as session:
+        now = current_decisions(session, year=setting.year, stage="monitoring")
+    # As the year run counts them: the decision in force, else the recommendation.
+    decided = decide_monitoring(result, now).projects
+    flagged = (p["classification"] != CLASSES[3]).to_numpy()
+    cells = st.columns(len(LIGHTS) + 1)
+    for cell, light in zip(cells, LIGHTS, strict=False):
+        cell.metric(value_label(ctx, "light", light), int((p["light"] == light).sum()))
+    cells[-1].metric(ctx.t("lifecycle.monitoring.n_decided"),
+                     f"{int(decided['decided'].to_numpy()[flagged].sum())} / {int(flagged.sum())}",
+                     help=ctx.t("lifecycle.monitoring.n_decided_help"))
+    cells = st.columns(len(CLASSES))
+    for cell, label in zip(cells, CLASSES[:3], strict=False):
+        cell.metric(value_label(ctx, "class", label),
+                    int((decided["classification"] == label).sum()),
+                    delta=ctx.t("lifecycle.monitoring.recommended",
+                                value=int((p["classification"] == label).sum())),
+                    delta_color="off", delta_arrow="off",
+                    help=ctx.t("lifecycle.monitoring.as_decided_help"))
+    cells[-1].metric(ctx.t("lifecycle.monitoring.cut"),
+                     wan_metric(float(decided["suggested_cut"].sum())),
+                     delta=ctx.t("lifecycle.monitoring.recommended",
+                                 value=wan_metric(float(p["suggested_cut"].sum()))),
+                     delta_color="off", delta_arrow="off",
+                     help=ctx.t("lifecycle.monitoring.cut_help"))
 
 
 def grade_sources(evaluated: pd.DataFrame) -> pd.DataFrame | None:
@@ -233,8 +313,79 @@ def recommended_application(app: ApplicationResult) -> ApplicationResult:
     return replace(app, projects=projects, batches=application_batches(projects))
 
 
+def next_year_basis(projects: pd.Series, year: int,
+                    exante: pd.DataFrame | None) -> pd.DataFrame:
+    """For each project, the ex-ante assessment its next-year amount comes from, if any.
+
+    Parameters
+    ----------
+    projects
+        Project codes of the budget year (as result application lists them).
+    year
+        The budget year.
+    exante
+        :attr:`scoring.year.YearResult.exante`'s ``results`` (decisions laid over: ``outcome``,
+        ``cut``, ``approved_amount``, ``request``, ``decided`` and ``recommended_cut``), or
+        None when nothing was assessed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``project``, ``next_project`` (next year's code), ``assessed``, ``decided``,
+        ``outcome``, ``cut``, ``recommended_cut``, ``request`` and ``approved_amount``; the
+        last five missing where the continuation was not assessed.
+
+    Notes
+    -----
+    As :func:`scoring.year.run_year` numbers them, next year's request continues a project
+    when its code is the project's with the year advanced (P2021… → P2022…), and an assessed
+    request's next-year amount is its approved amount, request − cut. A decided cut therefore
+    moves result application's recommended cut (share × next year's amount) and the
+    反馈整改 funds; a person sees why from this table.
+
+    Examples
+    --------
+    >>> ex = pd.DataFrame({"project": ["P2022001"], "outcome": ["不予支持"], "cut": [5e5],
+    ...                    "recommended_cut": [0.0], "request": [5e5],
+    ...                    "approved_amount": [0.0], "decided": [True]})
+    >>> b = next_year_basis(pd.Series(["P2021001", "P2021002"]), 2021, ex)
+    >>> b[["next_project", "decided", "approved_amount"]].values.tolist()
+    [['P2022001', True, 0.0], ['P2022002', False, nan]]
+    """
+    codes = projects.astype(str).reset_index(drop=True)
+    out = pd.DataFrame({"project": codes.to_numpy(),
+                        "next_project": codes.str.replace(str(year), str(year + 1), n=1,
+                                                          regex=False).to_numpy()})
+    columns = ("outcome", "cut", "recommended_cut", "request", "approved_amount")
+    if exante is None or exante.empty:
+        return out.assign(assessed=False, decided=False, **{c: np.nan for c in columns})
+    given = exante.drop_duplicates("project").set_index("project").reindex(out["next_project"])
+    out["assessed"] = given["approved_amount"].notna().to_numpy()
+    out["decided"] = given["decided"].fillna(False).astype(bool).to_numpy() if (
+        "decided" in given) else False
+    for column in columns:
+        # A result without decisions laid over has no recommended_cut: its cut is the one.
+        out[column] = given[column if column in given else "cut"].to_numpy()
+    return out
+
+
+def _basis_notes(ctx: PageContext, basis: pd.DataFrame) -> list[str | None]:
+    """Per project, a short note saying which ex-ante result set next year's amount."""
+    notes: list[str | None] = []
+    for row in basis.itertuples(index=False):
+        if not row.assessed:
+            notes.append(None)
+            continue
+        which = "decided" if row.decided else "recommended"
+        notes.append(ctx.t(f"lifecycle.application.next_by_{which}",
+                           outcome=value_label(ctx, "exante", row.outcome),
+                           cut=f"{float(row.cut):,.2f}", request=f"{float(row.request):,.2f}"))
+    return notes
+
+
 def _application_table(ctx: PageContext, setting: Setting, rec: pd.DataFrame,
-                       facts: pd.DataFrame, sources: pd.DataFrame | None) -> pd.DataFrame:
+                       facts: pd.DataFrame, sources: pd.DataFrame | None,
+                       basis: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     with Session(ctx.engine) as session:
         now = current_decisions(session, year=setting.year, stage="application")
     at = now.set_index("project").reindex(rec["project"])
@@ -258,8 +409,10 @@ def _application_table(ctx: PageContext, setting: Setting, rec: pd.DataFrame,
         "grade": rec["grade"].to_numpy(),
         "department": facts["department"].reindex(rec["project"]).to_numpy(),
         "next_amount": rec["next_amount"].to_numpy(),
+        "next_basis": _basis_notes(ctx, basis),
         "reasons": rec["reasons"].to_numpy(),
-        "decided_by": at["created_by"].fillna("").to_numpy()})
+        # None, not "", so an undecided row shows the dash.
+        "decided_by": at["created_by"].where(at["created_by"].notna(), None).to_numpy()})
     if sources is not None:
         # Beside the grade: which evaluation it is taken from, and both totals.
         given = sources.set_index("project").reindex(table["project"])
@@ -267,17 +420,18 @@ def _application_table(ctx: PageContext, setting: Setting, rec: pd.DataFrame,
         for offset, column in enumerate(("grade_source", "self_total", "self_grade",
                                          "key_total")):
             table.insert(at_grade + offset, column, given[column].to_numpy())
-    return table
+    return table, decided
 
 
 def _record_application(ctx: PageContext, setting: Setting, app: ApplicationResult,
-                        edited: pd.DataFrame) -> None:
+                        chosen: pd.DataFrame) -> None:
+    """Record the chosen rows (``project``, ``cut``, ``recover``, ``rework``, ``reason``)."""
     try:
         # The kernel's own rule: a change of cut, recovery or rework needs a reason.
-        decided = apply_decisions(app, edited[["project", "cut", "recover", "rework", "reason"]])
-        rec = app.projects
+        decided = apply_decisions(app, chosen).set_index("project").loc[chosen["project"]]
+        rec = app.projects.set_index("project").loc[chosen["project"]]
         decisions = pd.DataFrame({
-            "project": rec["project"].to_numpy(), "recommendation": rec["action"].to_numpy(),
+            "project": chosen["project"].to_numpy(), "recommendation": rec["action"].to_numpy(),
             "outcome": rec["action"].to_numpy(), "recommended_amount": rec["cut"].to_numpy(),
             "amount": decided["cut"].to_numpy(dtype=float),
             "changed": decided["changed"].to_numpy(dtype=bool),
@@ -312,9 +466,11 @@ def render_application(ctx: PageContext) -> None:
     Notes
     -----
     Grades come from the whole year run on the stored tables (self-evaluation, or the key
-    evaluation's grade where given). Each row starts at the decision in force; recording
-    stores every row that differs from it, through :func:`scoring.application.apply_decisions`,
-    which refuses a change without a reason.
+    evaluation's grade where given). Each row starts at the decision in force; "记录决定"
+    stores only the rows a person changed, "接受其余全部建议" the untouched undecided rows as
+    recommended, both through :func:`scoring.application.apply_decisions`, which refuses a
+    change without a reason. Where next year's amount comes from an ex-ante result
+    (:func:`next_year_basis`) the row says so, as it moves the recommended cut.
 
     Examples
     --------
@@ -336,29 +492,48 @@ def render_application(ctx: PageContext) -> None:
     app = recommended_application(result.application)
     data, sources = year_data(ctx, setting)
     show_sources(ctx, sources, ("projects", "targets", "actuals", "spending", "requests"))
-    table = _application_table(ctx, setting, app.projects, data.projects.set_index("project"),
-                               grade_sources(result.evaluated))
+    exante = None if result.exante is None else result.exante.results
+    basis = next_year_basis(app.projects["project"], setting.year, exante)
+    table, decided = _application_table(ctx, setting, app.projects,
+                                        data.projects.set_index("project"),
+                                        grade_sources(result.evaluated), basis)
+    moved = int(basis["decided"].sum())
+    if moved:
+        st.info(ctx.t("lifecycle.application.moved", n=moved))
     editable = ("cut", "recover", "rework", "reason")
+    shown = shown_values(ctx, table)
     labels = {c: ctx.t(f"lifecycle.col.{c}") for c in table.columns}
-    config: dict[str, Any] = {c: st.column_config.Column(labels[c]) for c in table.columns}
+    width = {c: fitted_width(labels[c], shown[c]) for c in table.columns}
+    config: dict[str, Any] = {c: st.column_config.Column(labels[c], width=width[c])
+                              for c in table.columns}
     for c in ("next_amount", "recommended_amount", "cut", "recommended_recover", "recover"):
-        config[c] = st.column_config.NumberColumn(labels[c], min_value=0.0, format="localized")
+        config[c] = st.column_config.NumberColumn(labels[c], min_value=0.0, format="localized",
+                                                  width=width[c])
     for c in ("self_total", "key_total"):
         if c in table:
-            config[c] = st.column_config.NumberColumn(labels[c], format="%.2f")
+            config[c] = st.column_config.NumberColumn(labels[c], format="%.2f", width=width[c])
     for c in ("recommended_rework", "rework"):
-        config[c] = st.column_config.CheckboxColumn(labels[c])
+        config[c] = st.column_config.CheckboxColumn(labels[c], width=width[c])
     config["reason"] = st.column_config.TextColumn(labels["reason"], width="large")
     # Shown in the page's language; only the editable columns are read back, so the stored
     # decisions and the export keep the kernels' values.
-    edited = st.data_editor(shown_values(ctx, table), key="lifecycle.application.editor",
+    edited = st.data_editor(shown, key="lifecycle.application.editor",
                             hide_index=True, placeholder=GAP,
                             column_config=config, width="stretch",
                             disabled=[c for c in table.columns if c not in editable])
     st.caption(ctx.t("lifecycle.application.help"))
-    if st.button(ctx.t("lifecycle.decide.record"), key="lifecycle.application.record",
-                 type="primary"):
-        _record_application(ctx, setting, app, edited)
+    changed = changed_rows(table, edited, editable)
+    rest = ~decided & ~changed
+    left, right = st.columns(2)
+    if left.button(ctx.t("lifecycle.decide.record", n=int(changed.sum())),
+                   key="lifecycle.application.record", type="primary",
+                   disabled=not changed.any()):
+        _record_application(ctx, setting, app, edited.loc[changed, ["project", *editable]])
+    if right.button(ctx.t("lifecycle.decide.accept", n=int(rest.sum())),
+                    key="lifecycle.application.accept", disabled=not rest.any()):
+        # Each untouched, undecided row as the kernel recommends it, with no reason needed.
+        accepted = app.projects.loc[rest, ["project", "cut", "recover", "rework"]]
+        _record_application(ctx, setting, app, accepted.assign(reason=""))
     now = application_batches(table)
     batches = app.batches.assign(n_as_decided=now["n_projects"].to_numpy(),
                                  amount_as_decided=now["amount"].to_numpy())
@@ -367,7 +542,8 @@ def render_application(ctx: PageContext) -> None:
     show_table(ctx, shown_values(ctx, batches), key="lifecycle.application.batches")
     zh = PageContext(ctx.engine, ctx.viewer, lang="zh")
     # The workbook is the bureau's: Chinese sheets, headers and values in either language.
-    sheets = [(zh.t("lifecycle.application.sheet_list"), labelled(zh, table)),
+    sheets = [(zh.t("lifecycle.application.sheet_list"),
+               labelled(zh, table.assign(next_basis=_basis_notes(zh, basis)))),
               (zh.t("lifecycle.application.sheet_batches"), labelled(zh, batches)),
               (zh.t("lifecycle.application.sheet_summary"),
                pd.DataFrame({"年度小结": [result.text_zh]}))]

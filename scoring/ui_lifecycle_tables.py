@@ -10,6 +10,7 @@ stored as they are.
 from __future__ import annotations
 
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from scoring.money import format_wan
 
 __all__ = ["XLSX", "GAP", "MONEY_COLUMNS", "SHARE_COLUMNS", "POINT_COLUMNS", "VALUE_KINDS",
            "labelled", "value_label", "value_labels", "shown_values", "recommended",
-           "show_table", "wan_metric", "workbook_bytes"]
+           "show_table", "wan_metric", "workbook_bytes", "display_width", "fitted_width"]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 """MIME type of the .xlsx downloads."""
@@ -108,6 +109,66 @@ def wan_metric(yuan: float) -> str:
     ('1562.35', '204.00', '0.00')
     """
     return f"{float(format_wan(yuan)):.2f}"
+
+
+def display_width(text: object) -> int:
+    """How many columns a text takes on screen: a wide (CJK) character counts as two.
+
+    Parameters
+    ----------
+    text
+        Anything; it is measured as ``str(text)``.
+
+    Returns
+    -------
+    int
+
+    Notes
+    -----
+    East Asian wide and full-width characters (Unicode ``W`` and ``F``) take two columns, as
+    in a terminal; what fits in a metric tile or a table column is judged this way.
+
+    Examples
+    --------
+    >>> display_width("Cuts (10k yuan)"), display_width("建议调减（万元）")
+    (15, 16)
+    """
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
+def fitted_width(label: str, values: Iterable[Any] = (), *, most: int = 320) -> int:
+    """A table column's width in pixels, wide enough for its header and its longest value.
+
+    Parameters
+    ----------
+    label
+        The header as shown.
+    values
+        The cells as shown (labels, not stored codes); missing ones count as :data:`GAP`.
+    most
+        The widest a column may get (a long name wraps rather than pushing the reason out).
+
+    Returns
+    -------
+    int
+        About 8 px per column of :func:`display_width` plus room for padding and a sort
+        arrow, between 72 and ``most``.
+
+    Notes
+    -----
+    Streamlit's "small" and "medium" widths cut English headers ("Recommende") and values
+    ("pass after revi"); a width from what the column holds reads in either language.
+
+    Examples
+    --------
+    >>> fitted_width("Recommended", ["pass after revision", "pass"])
+    192
+    >>> fitted_width("决定", ["通过"]), fitted_width("x" * 100)
+    (72, 320)
+    """
+    texts = [GAP if v is None or (isinstance(v, float) and v != v) else v for v in values]
+    widest = max([display_width(label), *map(display_width, texts)])
+    return max(72, min(most, 8 * widest + 40))
 
 
 def value_label(ctx: PageContext, kind: str, value: Any) -> Any:

@@ -239,16 +239,20 @@ def test_lights_follow_the_local_rule_and_decisions_are_recorded(url):
     expected = np.select([ratio < 60, ratio < 80], ["红灯", "黄灯"], "绿灯")
     table = frame(at, "项目编码", "执行灯").set_index("项目编码")
     assert table.loc[budget.index, "执行灯"].tolist() == expected.tolist()
-    # The cuts tile reads in 万元 with two decimals, short enough for its column.
+    # The cuts tile reads in 万元 with two decimals, short enough for its column; with
+    # nothing decided the figure as decided is the rules' own.
     cut = float(frame(at, "项目编码", "执行灯")["建议调减(元)"].sum())
-    shown = {m.label: m.value for m in at.metric}["建议调减（万元）"]
-    assert shown.count(".") == 1 and len(shown.split(".")[1]) == 2
-    assert float(shown) == pytest.approx(cut / 1e4, abs=0.006)
+    (tile,) = [m for m in at.metric if m.label == "调减（万元）"]
+    assert tile.value.count(".") == 1 and len(tile.value.split(".")[1]) == 2
+    assert float(tile.value) == pytest.approx(cut / 1e4, abs=0.006)
+    assert tile.delta == f"建议 {tile.value}"
 
     editor = "lifecycle.monitoring.decisions.editor"
     flagged = at.data_editor(key=editor).value
     assert len(flagged) == int((table["分类处置"] != "正常").sum())
-    at.button(key="lifecycle.monitoring.decisions.record").click().run()
+    # Nothing changed: nothing to record; accepting the rest is the one-click way.
+    assert at.button(key="lifecycle.monitoring.decisions.record").disabled
+    at.button(key="lifecycle.monitoring.decisions.accept").click().run()
     stored = decisions(url, "monitoring")
     assert len(stored) == len(flagged) and not stored["changed"].any()
     assert set(stored["detail"].map(lambda d: (d["month"], d["rule_set"]))) == {(9, "lights")}
@@ -341,7 +345,8 @@ def test_result_application_records_changes_with_reasons_and_exports(url):
     at.button(key="lifecycle.application.record").click().run()
     assert not at.exception and not at.error
     stored = decisions(url, "application").set_index("project")
-    assert len(stored) == len(table) and int(stored["changed"].sum()) == 1
+    # Only the row changed is recorded; the others stay undecided.
+    assert len(stored) == 1 and int(stored["changed"].sum()) == 1
     changed = stored.loc[table["project"].iloc[cut_row]]
     assert (changed["amount"], changed["recommended_amount"]) == (0.0, table["cut"].iloc[cut_row])
     batches = frame(at, "批次", "按决定计金额(元)").set_index("批次")

@@ -125,8 +125,9 @@ def test_monitoring_shows_lights_and_classes_in_english(url):
         assert set(table[column]) - {""} <= english
     assert set(table["Classification"]) <= {value_label(EN, "class", c) for c in CLASSES}
     labels = [m.label for m in at.metric]
-    assert labels[:6] == ["red", "yellow", "green", "adjust or cut", "speed up",
-                          "correct deviations"]
+    assert labels == ["red", "yellow", "green", "Decided", "adjust or cut", "speed up",
+                      "correct deviations", "Cuts (10k yuan)"]
+    assert all(m.delta.startswith("recommended ") for m in at.metric[4:])
 
 
 def test_result_application_shows_grades_actions_and_batches_in_english(url):
@@ -167,9 +168,14 @@ def test_a_monitoring_choice_stores_the_chinese_code_in_either_language(url, lan
 
 def test_a_finding_dismissed_in_english_is_stored_as_dismissed_in_chinese(url):
     at = page(url, "lifecycle-targets")
-    project = at.selectbox(key="lifecycle.targets.project").value
-    key = f"lifecycle.targets.findings.{project}"
-    findings = at.data_editor(key=f"{key}.editor").value
+    # A project with several findings, so that some remain to accept after one is dismissed.
+    for project in at.selectbox(key="lifecycle.targets.project").options:
+        at.selectbox(key="lifecycle.targets.project").set_value(project).run()
+        key = f"lifecycle.targets.findings.{project}"
+        findings = at.data_editor(key=f"{key}.editor").value
+        if len(findings) > 1:
+            break
+    assert len(findings) > 1
     assert set(findings["recommendation"]) == {"stands"}
     assert set(findings["severity"]) <= {"error", "warning"}
     at.session_state[f"{key}.editor"] = {
@@ -179,9 +185,15 @@ def test_a_finding_dismissed_in_english_is_stored_as_dismissed_in_chinese(url):
     at.button(key=f"{key}.record").click().run()
     assert not at.exception and not at.error
     decided = stored(url, "target_finding")
-    assert sorted(decided["outcome"]) == sorted(["驳回", *["成立"] * (len(findings) - 1)])
+    # Only the finding changed is recorded, as dismissed in Chinese.
+    assert decided["outcome"].tolist() == ["驳回"] and decided["changed"].tolist() == [True]
     assert set(decided["recommendation"]) == {"成立"}
-    assert int(decided["changed"].sum()) == 1
+    # Accepting the rest records every other finding as it stands.
+    accept = at.button(key=f"{key}.accept")
+    assert accept.label == f"Accept the remaining {len(findings) - 1} recommendation(s)"
+    accept.click().run()
+    decided = stored(url, "target_finding")
+    assert sorted(decided["outcome"]) == sorted(["驳回", *["成立"] * (len(findings) - 1)])
 
 
 def test_an_ex_ante_decision_in_english_names_the_outcome_in_english_and_stores_chinese(url):
