@@ -16,7 +16,6 @@ and ``data/i18n/calibrate_rounds.yaml`` (``calibrate_rounds.``).
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -24,6 +23,7 @@ import streamlit as st
 from sqlmodel import Session
 
 from indicators.changes import bump_version
+from indicators.clock import bureau_today
 from indicators.errors import JixiaoError
 from indicators.frontdoor import STAFF_ROLES, PageContext, PageSpec
 from indicators.i18n import t
@@ -45,7 +45,8 @@ from scoring.ui_calibrate_panel import choose_panel, enough_projects, show_match
 from scoring.ui_shares import choose_data
 from scoring.weight_sets import apply_priorities
 
-__all__ = ["calibration_report", "matching_nodes", "pages", "render_calibrate"]
+__all__ = ["calibration_report", "fit_warnings", "matching_nodes", "method_text", "pages",
+           "render_calibrate"]
 
 _RESULT = "calibrate.result"
 _DRAFT = "calibrate.draft"
@@ -85,7 +86,94 @@ def _render_sensitivity(ctx: PageContext) -> None:
     render_sensitivity(ctx)
 
 
-def calibration_report(result: CalibrationResult, source: str) -> str:
+def method_text(result: CalibrationResult, lang: str = "zh") -> str:
+    """How the weights were fitted, in a language.
+
+    Parameters
+    ----------
+    result
+        The fit.
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        In English the kernel's own record (:attr:`CalibrationResult.method`); in Chinese the
+        same facts in the catalogue's words (``calibrate_rounds.method.*``): the solver, any
+        ridge strength, the folds and seed, and the target.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.array([[1.0, 0.5], [0.5, 1.0], [0.8, 0.8], [0.6, 0.9]])
+    >>> r = fit_weights(a, a @ [70.0, 30.0], cv=None)
+    >>> method_text(r)
+    '非负最小二乘，各组权重之和按赋权方法确定后精确缩放（Lawson & Hanson 1974）；拟合目标为专家组总分'
+    >>> method_text(r, "en") == r.method
+    True
+    """
+    if lang != "zh":
+        return result.method
+    parts = [t("calibrate_rounds.method.base", lang)]
+    if result.strength:
+        parts.append(t("calibrate_rounds.method.ridge", lang, strength=f"{result.strength:g}"))
+    if result.folds:
+        parts.append(t("calibrate_rounds.method.cv", lang, folds=result.folds, seed=result.seed))
+    if result.target_kind == "scores":
+        parts.append(t("calibrate_rounds.method.target_scores", lang))
+    else:
+        # The grade → score mapping is kept only in the kernel's record; it is labels and
+        # numbers, so it reads in Chinese once the separators are.
+        mapping = result.method.split(" mapped to ", 1)[-1].replace(", ", "、")
+        parts.append(t("calibrate_rounds.method.target_grades", lang, mapping=mapping))
+    return "".join(parts)
+
+
+def fit_warnings(result: CalibrationResult, lang: str = "zh") -> list[str]:
+    """Why the fitted weights should not replace the current ones, if they fit worse.
+
+    Parameters
+    ----------
+    result
+        The fit.
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    list of str
+        One sentence per reason, empty for a fit worth saving: the in-sample R² is below 0
+        (worse than the panel's mean), or the cross-validated R² is below the current weights'
+        R².
+
+    Notes
+    -----
+    The current weights were not fitted to this panel, so their R² is already out of sample;
+    the fitted weights are compared with them on their cross-validated R², not on the
+    in-sample one, which fitting always raises.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.array([[1.0, 0.5], [0.5, 1.0], [0.8, 0.8], [0.6, 0.9]])
+    >>> fit_warnings(fit_weights(a, a @ [70.0, 30.0], cv=None))
+    []
+    >>> noise = fit_weights(a, np.array([95.0, 95.0, 40.0, 40.0]), cv=None)
+    >>> [w.split("：")[0] for w in fit_warnings(noise)]
+    ['校准权重的样本内 R² 为 -0.137，低于 0']
+    """
+    found = []
+    if result.fit.r2 < 0:
+        found.append(t("calibrate_rounds.poor_fit", lang, r2=f"{result.fit.r2:.3f}"))
+    cv, current = result.cross_validated, result.prior_fit
+    if cv is not None and current is not None and cv.r2 < current.r2:
+        found.append(t("calibrate_rounds.worse.cv", lang, cv=f"{cv.r2:.3f}",
+                       current=f"{current.r2:.3f}"))
+    return found
+
+
+def calibration_report(result: CalibrationResult, source: str, lang: str = "zh") -> str:
     """The calibration in one changelog line: data, method, fit beside the current weights.
 
     Parameters
@@ -94,11 +182,14 @@ def calibration_report(result: CalibrationResult, source: str) -> str:
         The fit.
     source
         Where the shares came from.
+    lang
+        The language of the page it was saved from.
 
     Returns
     -------
     str
-        Chinese first, then the method in English, as changelog lines are written.
+        Chinese, the method in Chinese too (:func:`method_text`); from an English page the
+        Chinese line and then the method in English, as bilingual changelog lines are written.
 
     Notes
     -----
@@ -113,6 +204,8 @@ def calibration_report(result: CalibrationResult, source: str) -> str:
     >>> text = calibration_report(fit_weights(a, a @ [70.0, 30.0], cv=None), "示例")
     >>> text.split("；")[0]
     '权重校准（示例，4 个项目，专家组总分）'
+    >>> text.split("；")[-1]
+    '拟合目标为专家组总分'
     """
     def fit(m: Any) -> str:
         return "—" if m is None else (f"R² {m.r2:.3f}, Spearman {m.spearman:.3f}, "
@@ -120,9 +213,12 @@ def calibration_report(result: CalibrationResult, source: str) -> str:
 
     kind = "专家组总分" if result.target_kind == "scores" else "专家组等级"
     weights = "、".join(f"{k} {v:g}" for k, v in result.rounded(2).items())
-    return (f"权重校准（{source}，{result.fit.n} 个项目，{kind}）；拟合 {fit(result.fit)}；"
+    line = (f"权重校准（{source}，{result.fit.n} 个项目，{kind}）；拟合 {fit(result.fit)}；"
             f"交叉验证 {fit(result.cross_validated)}；现行权重 {fit(result.prior_fit)}；"
-            f"新权重 {weights} / weights calibrated to the panel ({result.method})")
+            f"新权重 {weights}")
+    if lang == "zh":
+        return f"{line}；{t('calibrate_rounds.method.label', 'zh', method=method_text(result))}"
+    return f"{line} / weights calibrated to the panel ({result.method})"
 
 
 def _fit_table(ctx: PageContext, result: CalibrationResult) -> pd.DataFrame:
@@ -215,9 +311,16 @@ def _publish(ctx: PageContext, state: dict[str, Any]) -> None:
         new_version = st.text_input(ctx.t("calibrate.new_version"),
                                     bump_version(version.version, "minor"),
                                     key=f"calibrate.new_version.{version.ref}")
-    report = calibration_report(result, state["source"])
+    report = calibration_report(result, state["source"], ctx.lang)
     st.caption(report)
-    if st.button(ctx.t("calibrate.save_draft"), type="primary", key="calibrate.save_draft"):
+    # A fit worse than the mean or than the current weights is not offered as the next step:
+    # saving it takes a ticked confirmation that says so.
+    worse = bool(fit_warnings(result))
+    confirmed = worse and st.checkbox(ctx.t("calibrate_rounds.worse.confirm"),
+                                      key="calibrate.worse_confirm")
+    if st.button(ctx.t("calibrate.save_draft"), type="secondary" if worse else "primary",
+                 key="calibrate.save_draft", disabled=worse and not confirmed,
+                 help=ctx.t("calibrate_rounds.worse.disabled") if worse else None):
         rounded = result.rounded(2)
         shares = {nodes[parent][h]: float(w) for h, w in rounded.items()}
         author = ctx.viewer.display_name
@@ -230,8 +333,9 @@ def _publish(ctx: PageContext, state: dict[str, Any]) -> None:
                     save_library(session, version=draft)
                 weighted = apply_priorities(draft, parent, shares, author=author)
                 # apply_priorities writes an AHP line; a calibration is recorded as one.
+                # The changelog's day is the bureau's calendar day, not UTC's.
                 entry = ChangelogEntry(version=draft.version, text=report, author=author,
-                                       date=datetime.now(UTC).date().isoformat())
+                                       date=bureau_today().isoformat())
                 saved = update_draft(session, version=replace(
                     weighted, changelog=(*weighted.changelog[:-1], entry)))
         except JixiaoError as err:
@@ -259,11 +363,12 @@ def _publish(ctx: PageContext, state: dict[str, Any]) -> None:
 def _results(ctx: PageContext, state: dict[str, Any]) -> None:
     result: CalibrationResult = state["result"]
     st.subheader(ctx.t("calibrate.results"))
-    st.caption(result.method)
+    st.caption(ctx.t("calibrate_rounds.method.label", method=method_text(result, ctx.lang)))
     st.dataframe(_fit_table(ctx, result), hide_index=True, key="calibrate.fit")
-    if result.fit.r2 < 0:
-        # Worse than the panel's mean: the shares do not explain this panel, whatever weights.
-        st.warning(ctx.t("calibrate_rounds.poor_fit", r2=f"{result.fit.r2:.3f}"))
+    # Worse than the panel's mean, or than the current weights: the page says so before the
+    # weights table, and saving them needs a confirmation.
+    for reason in fit_warnings(result, ctx.lang):
+        st.warning(reason)
     table = result.table()
     rounded = result.rounded(2)
     st.dataframe(pd.DataFrame({

@@ -80,12 +80,25 @@ def _key_results(ctx: PageContext, year: int) -> pd.DataFrame | None:
     """The year's key-results table, read again only when the rounds' stamp changes."""
     if ctx.key_results is None:
         return None
-    stamp = (year, ctx.key_results.version(year))
-    cached = st.session_state.get(_ROUNDS)
-    if cached is None or cached[0] != stamp:
-        cached = (stamp, ctx.key_results.load(year))
-        st.session_state[_ROUNDS] = cached
-    return cached[1]
+    stamp = ctx.key_results.version(year)
+    cache = st.session_state.setdefault(_ROUNDS, {})
+    if year not in cache or cache[year][0] != stamp:
+        cache[year] = (stamp, ctx.key_results.load(year))
+    return cache[year][1]
+
+
+def _panel_years(ctx: PageContext, default: int) -> list[int]:
+    """The budget years whose closed rounds have results, as the other pages' year lists do.
+
+    The feed cannot list its years, so the page asks the last ten years, the years of stored
+    score runs and the default one; each is read once until its rounds change.
+    """
+    with Session(ctx.engine) as session:
+        stored = {int(r.year) for r in list_score_runs(session)}
+    this = date.today().year
+    candidates = stored | set(range(this - 10, this + 1)) | {default}
+    return sorted(y for y in candidates
+                  if (found := _key_results(ctx, y)) is not None and len(found) > 0)
 
 
 def _basis(ctx: PageContext, code: Any) -> str:
@@ -95,8 +108,15 @@ def _basis(ctx: PageContext, code: Any) -> str:
 
 
 def _rounds_panel(ctx: PageContext) -> PanelSource | None:
-    year = int(st.number_input(ctx.t("calibrate_rounds.year"), min_value=1990, max_value=2100,
-                               value=_default_year(ctx), step=1, key="calibrate.panel_year"))
+    default = _default_year(ctx)
+    years = _panel_years(ctx, default)
+    if not years:
+        st.info(ctx.t("calibrate_rounds.no_years"))
+        return None
+    if st.session_state.get("calibrate.panel_year") not in years:
+        # The shares' year when its rounds have results, else the latest year that has them.
+        st.session_state["calibrate.panel_year"] = default if default in years else years[-1]
+    year = int(st.selectbox(ctx.t("calibrate_rounds.year"), years, key="calibrate.panel_year"))
     found = _key_results(ctx, year)
     if found is None or len(found) == 0:
         st.info(ctx.t("calibrate_rounds.none", year=year))
@@ -153,8 +173,9 @@ def choose_panel(ctx: PageContext) -> PanelSource | None:
     Notes
     -----
     Without a feed the page shows the file upload alone, as before rounds existed. With one,
-    the budget year defaults to the year of the shares (the demo county's, or the stored
-    run's); the rounds found are listed with each score's basis (raw or severity-adjusted, and
+    the budget year is picked from a list of the years whose closed rounds have results, as
+    the other pages list years with data, and defaults to the year of the shares (the demo
+    county's, or the stored run's) when it is among them; the rounds found are listed with each score's basis (raw or severity-adjusted, and
     whether the choice was recorded). The year's table is read again only when
     ``ctx.key_results.version(year)`` changes.
 

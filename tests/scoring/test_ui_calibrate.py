@@ -18,6 +18,7 @@ from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
 from indicators import store
+from indicators.clock import bureau_today
 from indicators.database import clear_engine_cache, get_engine, upgrade
 from indicators.demo import demo_target_tables, load_demo_county
 from indicators.model import Status
@@ -140,6 +141,10 @@ def test_calibration_recovers_the_panels_weights_and_publishes_them(url) -> None
         "YS": 5.0, "CC": 45.0, "XY": 35.0, "MY": 15.0}
     assert draft.changelog[-1].text.startswith("权重校准") and "R² 1.000" in \
         draft.changelog[-1].text
+    # A perfect fit is offered as the next step, without a confirmation; the line is dated by
+    # the bureau's calendar (a save at 07:00 in Beijing is still yesterday in UTC).
+    assert not [c for c in at.checkbox if c.key == "calibrate.worse_confirm"]
+    assert draft.changelog[-1].date == bureau_today().isoformat()
     at.button(key="calibrate.publish").click().run()
     assert not at.exception and not at.error, texts(at, "error")
     with Session(get_engine(url)) as session:

@@ -83,7 +83,7 @@ def test_the_rounds_totals_are_what_the_fit_reproduces(url) -> None:
     at = rounds_page(url, {2021: totals})
     assert not at.exception and not at.error, texts(at, "error")
     # The stored run is of 2021, so that is the year looked up.
-    assert at.number_input(key="calibrate.panel_year").value == 2021
+    assert at.selectbox(key="calibrate.panel_year").value == 2021
     text = captions(at)
     assert f"《{TITLE}》13 个项目" in text
     assert "共 13 个项目有专家组得分" in text and "宽严调整后得分（已确定） 13 个" in text
@@ -110,16 +110,26 @@ def test_the_rounds_totals_are_what_the_fit_reproduces(url) -> None:
     assert line.startswith("权重校准") and f"专家组：《{TITLE}》" in line and "12 个项目" in line
 
 
-def test_a_year_without_closed_rounds_says_so_and_another_year_is_read(url) -> None:
+def test_the_year_is_picked_from_the_years_that_have_closed_rounds(url) -> None:
+    # Every other page offers a dropdown of years with data; a number spinner offered 1990–2100.
     shares = run_shares(url)
     totals = dict(zip(shares.index[:8], np.linspace(60, 95, 8), strict=True))
-    at = rounds_page(url, {2020: totals})
+    at = rounds_page(url, {2019: totals, 2020: totals})
     assert not at.exception and not at.error
-    assert any("2021 年度没有已结束" in i for i in texts(at, "info"))
-    assert not [b for b in at.button if b.key == "calibrate.fit_button"]
-    at.number_input(key="calibrate.panel_year").set_value(2020).run()
-    assert not at.exception and not at.error
+    assert "calibrate.panel_year" not in [n.key for n in at.number_input]
+    picker = at.selectbox(key="calibrate.panel_year")
+    # The stored run is of 2021, which has no rounds: the latest year that has them is read.
+    assert picker.options == ["2019", "2020"] and picker.value == 2020
     assert "2020 年度已结束的评审轮次" in captions(at) and "其中 8 个有指标数据" in captions(at)
+    picker.set_value(2019).run()
+    assert not at.exception and "2019 年度已结束的评审轮次" in captions(at)
+
+
+def test_without_closed_rounds_in_any_year_the_page_says_so(url) -> None:
+    at = rounds_page(url, {})
+    assert not at.exception and not at.error
+    assert any("还没有哪个年度" in i for i in texts(at, "info"))
+    assert not [b for b in at.button if b.key == "calibrate.fit_button"]
 
 
 def test_unchosen_scores_are_flagged(url) -> None:
@@ -152,7 +162,7 @@ def test_the_demo_rounds_six_key_projects_are_enough(url) -> None:
     want = fit_weights(points, pd.Series(DEMO_PANEL), prior=weights, cv=5)
     at = rounds_page(url, {2021: DEMO_PANEL}, demo=True)
     assert not at.exception and not at.error
-    assert at.number_input(key="calibrate.panel_year").value == 2021
+    assert at.selectbox(key="calibrate.panel_year").value == 2021
     assert "其中 6 个有指标数据" in captions(at)
     at.button(key="calibrate.fit_button").click().run()
     assert not at.exception and not at.error, texts(at, "error")
@@ -165,3 +175,30 @@ def test_the_demo_rounds_six_key_projects_are_enough(url) -> None:
     # mean, the page says so.
     poor = [w for w in texts(at, "warning") if "低于 0" in w]
     assert len(poor) == int(want.fit.r2 < 0)
+    # Six projects fit worse than the mean or than the current weights: saving is not the
+    # offered next step until a confirmation says the fit is worse.
+    worse = want.fit.r2 < 0 or want.cross_validated.r2 < want.prior_fit.r2
+    assert worse, (want.fit.r2, want.cross_validated.r2, want.prior_fit.r2)
+    save = at.button(key="calibrate.save_draft")
+    assert save.disabled and save.proto.type == "secondary"
+    at.checkbox(key="calibrate.worse_confirm").check().run()
+    save = at.button(key="calibrate.save_draft")
+    assert not save.disabled
+    save.click().run()
+    assert not at.exception and not at.error, texts(at, "error")
+    # The method line and the changelog read in Chinese on a Chinese page.
+    method = next(c for c in texts(at, "caption") if c.startswith("方法："))
+    assert "非负最小二乘" in method and "least squares" not in method
+    with Session(get_engine(url)) as session:
+        drafts = [s for s in store.list_libraries(session) if s.status.value == "draft"]
+        line = store.get_library(session, ref=drafts[-1].ref).changelog[-1].text
+    assert "非负最小二乘" in line and "least squares" not in line and "target" not in line
+
+
+def test_the_english_page_keeps_the_method_in_english(url) -> None:
+    at = rounds_page(url, {2021: DEMO_PANEL}, demo=True, lang="en")
+    at.button(key="calibrate.fit_button").click().run()
+    assert not at.exception and not at.error, texts(at, "error")
+    method = next(c for c in texts(at, "caption") if c.startswith("Method: "))
+    assert "non-negative least squares" in method and "target = panel scores" in method
+    assert any("Understand" in c.label or "understand" in c.label for c in at.checkbox)
