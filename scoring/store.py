@@ -27,6 +27,7 @@ import pandas as pd
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, UniqueConstraint, func, insert
 from sqlmodel import Field, Session, SQLModel, select
 
+from indicators.clock import format_time
 from indicators.errors import InputError, NotFoundError
 from indicators.frameworks import load_builtin
 from indicators.model import LibraryVersion, TargetTable
@@ -171,7 +172,7 @@ class ScoreRunSummary:
     def label(self) -> str:
         """A line to pick the run by: ``#3 2021 sector-catalogue@1.0.0 national 2020.1 …``."""
         return (f"#{self.id} {self.year} {self.library_ref} {self.band_table} "
-                f"{self.band_version} {self.created_at:%Y-%m-%d %H:%M} {self.created_by}")
+                f"{self.band_version} {format_time(self.created_at)} {self.created_by}")
 
 
 @dataclass(frozen=True)
