@@ -361,8 +361,9 @@ def next_year_basis(projects: pd.Series, year: int,
         return out.assign(assessed=False, decided=False, **{c: np.nan for c in columns})
     given = exante.drop_duplicates("project").set_index("project").reindex(out["next_project"])
     out["assessed"] = given["approved_amount"].notna().to_numpy()
-    out["decided"] = given["decided"].fillna(False).astype(bool).to_numpy() if (
-        "decided" in given) else False
+    # Without decisions laid over (a kernel's own result) nothing was decided.
+    out["decided"] = (given["decided"].fillna(False).astype(bool).to_numpy()
+                      if "decided" in given else False)
     for column in columns:
         # A result without decisions laid over has no recommended_cut: its cut is the one.
         out[column] = given[column if column in given else "cut"].to_numpy()
