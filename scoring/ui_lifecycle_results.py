@@ -47,6 +47,7 @@ from scoring.ui_lifecycle_tables import (
     wan_metric,
     workbook_bytes,
 )
+from scoring.year import next_year_codes
 from scoring.year_decisions import application_batches, decide_monitoring
 
 __all__ = ["LIGHT_COLOURS", "CUTTING_CLASS", "GRADE_SOURCES", "checkpoint_note",
@@ -354,8 +355,7 @@ def next_year_basis(projects: pd.Series, year: int,
     """
     codes = projects.astype(str).reset_index(drop=True)
     out = pd.DataFrame({"project": codes.to_numpy(),
-                        "next_project": codes.str.replace(str(year), str(year + 1), n=1,
-                                                          regex=False).to_numpy()})
+                        "next_project": next_year_codes(codes, year).to_numpy()})
     columns = ("outcome", "cut", "recommended_cut", "request", "approved_amount")
     if exante is None or exante.empty:
         return out.assign(assessed=False, decided=False, **{c: np.nan for c in columns})

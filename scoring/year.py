@@ -48,7 +48,7 @@ from scoring.year_decisions import (
 from scoring.year_departments import YearDepartments, score_year_departments
 from scoring.year_summary import coverage_table, grades_by_department, summarise
 
-__all__ = ["CountyYear", "YearResult", "framework_weights", "key_grades",
+__all__ = ["CountyYear", "YearResult", "framework_weights", "key_grades", "next_year_codes",
            "self_evaluation_rows", "run_year"]
 
 
@@ -254,6 +254,30 @@ def _spent(spending: pd.DataFrame, month: int) -> pd.Series:
     return pd.Series(rows["spent"].to_numpy(dtype=float), index=rows["project"])
 
 
+def next_year_codes(projects: pd.Series, year: int) -> pd.Series:
+    """The code each project continues under in next year's requests.
+
+    Parameters
+    ----------
+    projects
+        This year's project codes.
+    year
+        This budget year.
+
+    Returns
+    -------
+    pandas.Series
+        The codes with the first occurrence of the year advanced by one, as the budget system
+        numbers a continuing project (P2021… → P2022…).
+
+    Examples
+    --------
+    >>> next_year_codes(pd.Series(["P202100101", "X-7"]), 2021).tolist()
+    ['P202200101', 'X-7']
+    """
+    return projects.astype(str).str.replace(str(year), str(year + 1), n=1, regex=False)
+
+
 def _next_amounts(projects: pd.Series, year: int, requests: pd.DataFrame,
                   exante: ExanteAssessment | None) -> np.ndarray:
     """Next year's amount of each project: the ex-ante approved amount, else the request.
@@ -265,8 +289,7 @@ def _next_amounts(projects: pd.Series, year: int, requests: pd.DataFrame,
     if exante is not None:
         approved = exante.results.set_index("project")["approved_amount"]
         amount.loc[approved.index] = approved.to_numpy()
-    codes = projects.astype(str).str.replace(str(year), str(year + 1), n=1, regex=False)
-    return amount.reindex(codes).to_numpy(dtype=float)
+    return amount.reindex(next_year_codes(projects, year)).to_numpy(dtype=float)
 
 
 def _evaluate(data: CountyYear, config: LifecycleConfig, framework: LibraryVersion
