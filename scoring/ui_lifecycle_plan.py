@@ -29,9 +29,9 @@ from scoring.lifecycle_decision_store import (
 )
 from scoring.lifecycle_store import save_table
 from scoring.target_review import review_targets
+from scoring.ui_decisions import decision_table
 from scoring.ui_lifecycle import (
     Setting,
-    decision_table,
     import_box,
     recorded,
     show_sources,

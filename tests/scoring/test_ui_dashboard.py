@@ -126,7 +126,7 @@ def test_the_dashboard_is_the_staff_landing_page_with_labels_in_both_languages()
     assert spec.section == SECTION and {spec.title, spec.section} <= set(catalogue())
     used = set()
     for name in ("ui_lifecycle.py", "ui_lifecycle_plan.py", "ui_lifecycle_results.py",
-                 "ui_dashboard.py"):
+                 "ui_lifecycle_application.py", "ui_decisions.py", "ui_dashboard.py"):
         source = (ROOT / "scoring" / name).read_text(encoding="utf-8")
         used |= set(re.findall(r'ctx\.t\(\s*"((?:lifecycle|dashboard)\.[a-z_.]+)"', source))
     used |= {f"dashboard.stage.{s}" for s in ("targets", "monitoring", "self_evaluation",

@@ -20,7 +20,9 @@ import pytest
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
+import scoring.ui_decisions as decisions_module
 import scoring.ui_lifecycle as ui_module
+import scoring.ui_lifecycle_application as application_module
 import scoring.ui_lifecycle_plan as plan_module
 import scoring.ui_lifecycle_results as results_module
 import scoring.ui_lifecycle_tables as tables_module
@@ -79,7 +81,8 @@ def test_pages_are_staff_pages_in_the_lifecycle_section():
 
 
 def test_the_examples_in_the_docstrings_run():
-    for module in (ui_module, plan_module, results_module, tables_module):
+    for module in (ui_module, plan_module, results_module, application_module,
+                   decisions_module, tables_module):
         assert doctest.testmod(module).failed == 0, module.__name__
 
 

@@ -25,7 +25,7 @@ from indicators.frontdoor import PageContext, Role, Viewer
 from scoring.application import BATCHES
 from scoring.lifecycle_decision_store import current_decisions
 from scoring.monitoring import CLASSES, LIGHTS
-from scoring.ui_lifecycle_results import GRADE_SOURCES, grade_sources
+from scoring.ui_lifecycle_application import GRADE_SOURCES, grade_sources
 from scoring.ui_lifecycle_tables import shown_values, value_label, value_labels
 from tests.scoring.pages import database_copy, run_page, seed_database, wang
 
