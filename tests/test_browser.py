@@ -261,7 +261,8 @@ def story(browser, app_url: str, shots: Shots) -> None:
                        exact=True).first.wait_for()
     settle(expert)
     for i, value in typed.items():
-        expect(boxes.nth(i)).to_have_value(value)
+        # The box shows scores to two decimals (3.5 reads "3.50"), the value typed kept.
+        expect(boxes.nth(i)).to_have_value(f"{float(value):.2f}")
     entered, top = sheet_sums(expert)
     submit = expert.get_by_role("button", name=zh("review.sheet.submit"), exact=True)
     expert.set_viewport_size(TALL)
